@@ -1,0 +1,97 @@
+import { ApolloServer } from "@apollo/server";
+import type { ApolloServerPlugin } from "@apollo/server";
+import { unwrapResolverError } from "@apollo/server/errors";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
+import type { GraphQLFormattedError } from "graphql";
+import { GraphQLError } from "graphql";
+import type { Logger } from "pino";
+import type { RequestContext } from "./context";
+import { ImageError } from "./errors";
+import { createSchema } from "./schema";
+
+/** The operation that Apollo Sandbox opens with. */
+export const EXAMPLE_OPERATION = `query Image($id: ID!) {
+  image(id: $id) {
+    id
+    name
+    status
+    minDisk
+    minRam
+    sizeBytes
+    type
+    metadata {
+      key
+      value
+    }
+  }
+}
+`;
+
+/** The documented Ubuntu 11.10 image of the Cloud Servers API reference. */
+export const EXAMPLE_IMAGE_ID = "3afe97b2-26dc-49c5-a2cc-a2fc8d80c001";
+
+export interface ApolloOptions {
+  logger: Logger;
+  /** Serves Apollo Sandbox on GET and includes stack traces in errors. */
+  development: boolean;
+  /** A token that Sandbox sends as `X-Auth-Token`, for the demo only. */
+  sandboxToken?: string;
+}
+
+/**
+ * Creates the Apollo Server of the subgraph. Deliberate errors reach the
+ * client as they are; any other error is masked and logged once.
+ */
+export function createApolloServer(
+  options: ApolloOptions,
+): ApolloServer<RequestContext> {
+  const { logger, development } = options;
+  return new ApolloServer<RequestContext>({
+    schema: createSchema(),
+    logger,
+    includeStacktraceInErrorResponses: development,
+    formatError: (formatted, error) => maskUnexpected(formatted, error, logger),
+    plugins: [landingPage(options)],
+  });
+}
+
+function landingPage(options: ApolloOptions): ApolloServerPlugin {
+  if (!options.development) return ApolloServerPluginLandingPageDisabled();
+
+  return ApolloServerPluginLandingPageLocalDefault({
+    embed: true,
+    includeCookies: false,
+    document: EXAMPLE_OPERATION,
+    variables: { id: EXAMPLE_IMAGE_ID },
+    ...(options.sandboxToken !== undefined && {
+      headers: { "X-Auth-Token": options.sandboxToken },
+    }),
+  });
+}
+
+function maskUnexpected(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+  logger: Logger,
+): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  if (original instanceof ImageError) {
+    // An expected outcome, not a bug: a stack trace would only be noise.
+    const { stacktrace: _stacktrace, ...extensions } =
+      formatted.extensions ?? {};
+    return { ...formatted, extensions };
+  }
+  if (original instanceof GraphQLError) return formatted;
+
+  logger.error(
+    { err: original, path: formatted.path },
+    "unexpected error while resolving; masked as INTERNAL_SERVER_ERROR",
+  );
+  return {
+    message: "Internal server error.",
+    ...(formatted.locations && { locations: formatted.locations }),
+    ...(formatted.path && { path: formatted.path }),
+    extensions: { code: "INTERNAL_SERVER_ERROR" },
+  };
+}

@@ -1,0 +1,98 @@
+import DataLoader from "dataloader";
+import { ImageError } from "../errors";
+import type { ImageModel } from "./model";
+
+/** The part of the upstream client that the loader uses. */
+export interface ImageSource {
+  fetchImage(id: string, token: string): Promise<ImageModel>;
+}
+
+export interface ImageLoaderOptions {
+  source: ImageSource;
+  /** The caller's `X-Auth-Token`, or null when the request had none. */
+  token: string | null;
+  /** Maximum upstream calls in flight for one GraphQL request. */
+  concurrency: number;
+}
+
+export type ImageLoader = DataLoader<string, ImageModel>;
+
+const UUID_PATTERN =
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Longest part of a rejected id that an error message repeats. */
+const MAX_ECHOED_ID_LENGTH = 64;
+
+/**
+ * Creates the image loader of one GraphQL request. DataLoader merges the
+ * loads of one tick into one batch and dedupes their ids, so `Query.image`
+ * and every `_entities` representation share upstream calls. Its cache lives
+ * as long as the request, so nothing is cached across requests or tokens.
+ */
+export function createImageLoader(options: ImageLoaderOptions): ImageLoader {
+  return new DataLoader<string, ImageModel>((ids) => loadBatch(ids, options));
+}
+
+/**
+ * Returns one result per id, in the order of `ids`, with an ImageError in the
+ * slot of each id that failed, so one bad image nulls only its own entry.
+ */
+async function loadBatch(
+  ids: readonly string[],
+  { source, token, concurrency }: ImageLoaderOptions,
+): Promise<(ImageModel | ImageError)[]> {
+  if (token === null) return ids.map(() => missingTokenError());
+
+  const results = new Array<ImageModel | ImageError>(ids.length);
+  const pending: number[] = [];
+  ids.forEach((id, index) => {
+    if (UUID_PATTERN.test(id)) pending.push(index);
+    else results[index] = invalidIdError(id);
+  });
+
+  await forEachConcurrently(pending, concurrency, async (index) => {
+    const id = ids[index]!;
+    try {
+      results[index] = await source.fetchImage(id, token);
+    } catch (error) {
+      if (!(error instanceof ImageError)) throw error;
+      results[index] = error;
+    }
+  });
+  return results;
+}
+
+/** Runs `task` on every item with at most `limit` tasks in flight. */
+async function forEachConcurrently<T>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await task(item);
+    }
+  };
+  const workers = Math.min(limit, items.length);
+  await Promise.all(Array.from({ length: workers }, worker));
+}
+
+function missingTokenError(): ImageError {
+  return new ImageError(
+    "UNAUTHENTICATED",
+    "Missing X-Auth-Token header: send the caller's Cloud Servers API token in it.",
+  );
+}
+
+function invalidIdError(id: string): ImageError {
+  const shown =
+    id.length > MAX_ECHOED_ID_LENGTH
+      ? `${id.slice(0, MAX_ECHOED_ID_LENGTH)}…`
+      : id;
+  return new ImageError(
+    "BAD_USER_INPUT",
+    `Invalid image id ${JSON.stringify(shown)}: expected a UUID such as "3afe97b2-26dc-49c5-a2cc-a2fc8d80c001".`,
+  );
+}

@@ -1,0 +1,142 @@
+import type { ErrorCode, UpstreamDetails } from "../errors";
+import { codeForUpstreamStatus } from "../errors";
+
+/** An upstream error answer, reduced to what the service reports. */
+export interface UpstreamFault {
+  code: ErrorCode;
+  upstream: UpstreamDetails;
+  /** Whole seconds to wait, from `Retry-After` or the body's `retryAfter` or `retryAt`. */
+  retryAfter: number | undefined;
+}
+
+/** Headers as undici returns them: lower-case names. */
+export type ResponseHeaders = Record<string, string | string[] | undefined>;
+
+/** Longest fault message kept, in characters; longer ones are cut. */
+const MAX_MESSAGE_LENGTH = 500;
+
+/**
+ * Reads an error answer of the images API or of whatever stands in front of
+ * it. Understands Nova's `{"<faultName>": {code, message, details?}}`, the
+ * `{"error": {...}}` of authentication middleware, a flat `{message, code}`
+ * body, and bodies that are not JSON at all, such as a proxy's HTML page.
+ */
+export function parseFault(
+  status: number,
+  headers: ResponseHeaders,
+  bodyText: string,
+  now: Date = new Date(),
+): UpstreamFault {
+  const { fault, detail } = findFaultObject(parseJson(bodyText));
+
+  return {
+    code: codeForUpstreamStatus(status),
+    upstream: {
+      status,
+      fault,
+      message: cleanMessage(detail?.message),
+      requestId: readRequestId(headers),
+    },
+    retryAfter:
+      parseRetryAfterHeader(firstHeader(headers, "retry-after"), now) ??
+      parseRetryAfterBody(detail, now),
+  };
+}
+
+/** Returns the upstream request id of any answer, error or not. */
+export function readRequestId(headers: ResponseHeaders): string | null {
+  return (
+    firstHeader(headers, "x-compute-request-id") ??
+    firstHeader(headers, "x-openstack-request-id") ??
+    null
+  );
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Finds the object that describes the fault: the value of the single wrapper
+ * key in Nova's shape, or the body itself when it is flat.
+ */
+function findFaultObject(body: unknown): {
+  fault: string | null;
+  detail: Record<string, unknown> | null;
+} {
+  if (!isObject(body)) return { fault: null, detail: null };
+
+  const keys = Object.keys(body);
+  const wrapped = keys.length === 1 ? body[keys[0]!] : undefined;
+  if (isObject(wrapped)) return { fault: keys[0]!, detail: wrapped };
+
+  return { fault: null, detail: body };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Removes HTML tags and runs of whitespace, which web frameworks add. */
+function cleanMessage(message: unknown): string | null {
+  if (typeof message !== "string") return null;
+
+  const text = message
+    .replace(/<[^>]*>/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+  if (text === "") return null;
+  return text.length > MAX_MESSAGE_LENGTH
+    ? `${text.slice(0, MAX_MESSAGE_LENGTH)}…`
+    : text;
+}
+
+function firstHeader(
+  headers: ResponseHeaders,
+  name: string,
+): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Parses `Retry-After` as delay-seconds or an HTTP-date (RFC 9110, 10.2.3). */
+function parseRetryAfterHeader(
+  value: string | undefined,
+  now: Date,
+): number | undefined {
+  if (value === undefined) return undefined;
+  return parseSeconds(value.trim()) ?? secondsUntil(value.trim(), now);
+}
+
+function parseRetryAfterBody(
+  detail: Record<string, unknown> | null,
+  now: Date,
+): number | undefined {
+  if (detail === null) return undefined;
+
+  const { retryAfter, retryAt } = detail;
+  if (typeof retryAfter === "number" && retryAfter >= 0) {
+    return Math.ceil(retryAfter);
+  }
+  if (typeof retryAfter === "string") {
+    const seconds = parseSeconds(retryAfter.trim());
+    if (seconds !== undefined) return seconds;
+  }
+  if (typeof retryAt === "string") return secondsUntil(retryAt, now);
+  return undefined;
+}
+
+function parseSeconds(text: string): number | undefined {
+  if (!/^\d+(\.\d+)?$/.test(text)) return undefined;
+  return Math.ceil(Number(text));
+}
+
+function secondsUntil(dateText: string, now: Date): number | undefined {
+  const time = Date.parse(dateText);
+  if (Number.isNaN(time)) return undefined;
+  return Math.max(0, Math.ceil((time - now.getTime()) / 1000));
+}
