@@ -99,13 +99,13 @@ function readUrl(env: Env, name: string): URL {
     url = new URL(value.trim());
   } catch {
     throw new ConfigError(
-      `${name} is invalid: ${JSON.stringify(value)} is not a URL; expected an http or https URL such as https://dfw.servers.api.rackspacecloud.com/v2/010101.`,
+      `${name} is invalid: ${showUrl(value)} is not a URL; expected an http or https URL such as https://dfw.servers.api.rackspacecloud.com/v2/010101.`,
     );
   }
 
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new ConfigError(
-      `${name} is invalid: ${JSON.stringify(value)} uses ${url.protocol}; expected an http or https URL.`,
+      `${name} is invalid: ${showUrl(value)} uses ${url.protocol}; expected an http or https URL.`,
     );
   }
   if (
@@ -115,12 +115,17 @@ function readUrl(env: Env, name: string): URL {
     url.password !== ""
   ) {
     throw new ConfigError(
-      `${name} is invalid: ${JSON.stringify(value)} has a query, fragment or credentials; expected only scheme, host, port and path.`,
+      `${name} is invalid: ${showUrl(value)} has a query, fragment or credentials; expected only scheme, host, port and path.`,
     );
   }
 
   url.pathname = url.pathname.replace(/\/+$/, "");
   return url;
+}
+
+/** Quotes a URL for an error message, with any password in it masked. */
+function showUrl(value: string): string {
+  return JSON.stringify(value.replace(/\/\/([^/@:]*):[^/@]*@/, "//$1:***@"));
 }
 
 function readInteger(

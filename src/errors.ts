@@ -20,9 +20,9 @@ export type ErrorCode =
   | "BAD_UPSTREAM_RESPONSE"
   | "INTERNAL_SERVER_ERROR";
 
-/** What the images API said, as far as its answer tells. */
+/** What the upstream response revealed about a failure. */
 export interface UpstreamDetails {
-  /** HTTP status of the upstream answer. */
+  /** HTTP status of the upstream response. */
   status: number;
   /** Name of the fault wrapper, such as `itemNotFound`, when the body has one. */
   fault: string | null;

@@ -41,8 +41,9 @@ export type Image = {
   /** Links to the image, with hrefs exactly as the upstream wrote them. */
   links: Array<Link>;
   /**
-   * Every metadata entry in upstream order. String values are passed as they are,
-   * other values as JSON text, and a null value stays null.
+   * Every metadata entry. String values are passed as they are, other values as
+   * JSON text, and a null value stays null. Entries keep the upstream order,
+   * except that keys that are whole numbers come first, in ascending order.
    */
   metadata: Array<MetadataEntry>;
   /** The minimum disk size a server needs to boot this image, in GiB. */

@@ -34,16 +34,18 @@ export function createImageLoader(options: ImageLoaderOptions): ImageLoader {
 }
 
 /**
- * Returns one result per id, in the order of `ids`, with an ImageError in the
- * slot of each id that failed, so one bad image nulls only its own entry.
+ * Returns one result per id, in the order of `ids`, with an error in the slot
+ * of each id that failed, so one bad image nulls only its own entry. An error
+ * that is not an ImageError is a bug; it stays in its slot, and Apollo Server
+ * masks it as INTERNAL_SERVER_ERROR.
  */
 async function loadBatch(
   ids: readonly string[],
   { source, token, concurrency }: ImageLoaderOptions,
-): Promise<(ImageModel | ImageError)[]> {
+): Promise<(ImageModel | Error)[]> {
   if (token === null) return ids.map(() => missingTokenError());
 
-  const results = new Array<ImageModel | ImageError>(ids.length);
+  const results = new Array<ImageModel | Error>(ids.length);
   const pending: number[] = [];
   ids.forEach((id, index) => {
     if (UUID_PATTERN.test(id)) pending.push(index);
@@ -55,8 +57,8 @@ async function loadBatch(
     try {
       results[index] = await source.fetchImage(id, token);
     } catch (error) {
-      if (!(error instanceof ImageError)) throw error;
-      results[index] = error;
+      results[index] =
+        error instanceof Error ? error : new Error(String(error));
     }
   });
   return results;

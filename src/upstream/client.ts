@@ -62,7 +62,8 @@ export class ImagesApiClient {
     try {
       response = await this.pool.request({
         method: "GET",
-        path: `${this.basePath}/images/${encodeURIComponent(id)}`,
+        // UUIDs are case-insensitive, and Nova stores them in lower case.
+        path: `${this.basePath}/images/${encodeURIComponent(id.toLowerCase())}`,
         headers: {
           accept: "application/json",
           "user-agent": this.options.userAgent,
@@ -140,7 +141,7 @@ export class ImagesApiClient {
     if (status >= 300 && status < 400) {
       throw new ImageError(
         "UPSTREAM_ERROR",
-        `The images API answered image ${id} with a redirect (status ${status}), which is not followed.`,
+        `The images API returned a redirect (status ${status}) for image ${id}; redirects are not followed.`,
         { imageId: id, upstream: this.details(status, headers) },
       );
     }
@@ -160,7 +161,7 @@ export class ImagesApiClient {
         error instanceof NotAnImageError ? error.message : "invalid JSON";
       throw new ImageError(
         "BAD_UPSTREAM_RESPONSE",
-        `The images API answered image ${id} with status ${status} but the body is not an image: ${reason}.`,
+        `The images API returned status ${status} for image ${id}, but the body is not an image: ${reason}.`,
         { imageId: id, upstream: this.details(status, headers), cause: error },
       );
     }
@@ -198,7 +199,7 @@ export class ImagesApiClient {
     if (error instanceof BodyTooLargeError) {
       return new ImageError(
         "BAD_UPSTREAM_RESPONSE",
-        `The images API answered image ${id} with a body that is too large: ${error.message}.`,
+        `The images API returned a body for image ${id} that is too large: ${error.message}.`,
         { imageId: id, cause: error },
       );
     }
@@ -208,7 +209,7 @@ export class ImagesApiClient {
       case "timeout":
         return new ImageError(
           "UPSTREAM_TIMEOUT",
-          `The images API did not answer image ${id} within ${this.options.timeoutMs} ms.`,
+          `The images API request for image ${id} timed out after ${this.options.timeoutMs} ms.`,
           { imageId: id, cause: error },
         );
       case "unavailable":
@@ -220,7 +221,7 @@ export class ImagesApiClient {
       case "malformed":
         return new ImageError(
           "BAD_UPSTREAM_RESPONSE",
-          `The images API answered image ${id} with a malformed HTTP response: ${describeTransportError(error)}.`,
+          `The images API returned a malformed HTTP response for image ${id}: ${describeTransportError(error)}.`,
           { imageId: id, cause: error },
         );
       case "unknown":
@@ -260,13 +261,11 @@ function faultMessage(
 }
 
 function describeTransportError(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return typeof code === "string"
-      ? `${code} (${error.message})`
-      : error.message;
-  }
-  return String(error);
+  if (typeof error !== "object" || error === null) return String(error);
+
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  const text = typeof message === "string" ? message : String(error);
+  return typeof code === "string" ? `${code} (${text})` : text;
 }
 
 function elapsed(started: number): number {

@@ -1,7 +1,7 @@
 import type { ErrorCode, UpstreamDetails } from "../errors";
 import { codeForUpstreamStatus } from "../errors";
 
-/** An upstream error answer, reduced to what the service reports. */
+/** An upstream error response, reduced to what the service reports. */
 export interface UpstreamFault {
   code: ErrorCode;
   upstream: UpstreamDetails;
@@ -16,7 +16,7 @@ export type ResponseHeaders = Record<string, string | string[] | undefined>;
 const MAX_MESSAGE_LENGTH = 500;
 
 /**
- * Reads an error answer of the images API or of whatever stands in front of
+ * Parses an error response of the images API or of a proxy in front of
  * it. Understands Nova's `{"<faultName>": {code, message, details?}}`, the
  * `{"error": {...}}` of authentication middleware, a flat `{message, code}`
  * body, and bodies that are not JSON at all, such as a proxy's HTML page.
@@ -43,7 +43,7 @@ export function parseFault(
   };
 }
 
-/** Returns the upstream request id of any answer, error or not. */
+/** Returns the upstream request id of any response, error or not. */
 export function readRequestId(headers: ResponseHeaders): string | null {
   return (
     firstHeader(headers, "x-compute-request-id") ??
@@ -90,8 +90,10 @@ function cleanMessage(message: unknown): string | null {
     .replace(/\s+/g, " ")
     .trim();
   if (text === "") return null;
-  return text.length > MAX_MESSAGE_LENGTH
-    ? `${text.slice(0, MAX_MESSAGE_LENGTH)}…`
+  // Cut by code points, so that no surrogate pair is split.
+  const codePoints = Array.from(text);
+  return codePoints.length > MAX_MESSAGE_LENGTH
+    ? `${codePoints.slice(0, MAX_MESSAGE_LENGTH).join("")}…`
     : text;
 }
 
@@ -135,8 +137,30 @@ function parseSeconds(text: string): number | undefined {
   return Math.ceil(Number(text));
 }
 
+/**
+ * HTTP-date forms that RFC 9110 (5.6.7) asks recipients to accept:
+ * IMF-fixdate, the obsolete RFC 850 form and asctime.
+ */
+const HTTP_DATE_PATTERNS = [
+  /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/,
+  /^[A-Z][a-z]+day, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT$/,
+  /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/,
+];
+
+/** An RFC 3339 date-time, the form of the body's `retryAt`. */
+const ISO_DATE_TIME_PATTERN =
+  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+
+function isDateText(text: string): boolean {
+  return (
+    ISO_DATE_TIME_PATTERN.test(text) ||
+    HTTP_DATE_PATTERNS.some((pattern) => pattern.test(text))
+  );
+}
+
 function secondsUntil(dateText: string, now: Date): number | undefined {
-  const time = Date.parse(dateText);
+  if (!isDateText(dateText.trim())) return undefined;
+  const time = Date.parse(dateText.trim());
   if (Number.isNaN(time)) return undefined;
   return Math.max(0, Math.ceil((time - now.getTime()) / 1000));
 }

@@ -20,7 +20,7 @@ type JsonObject = Record<string, unknown>;
 /**
  * Upstream statuses and what they become. Nova maps Glance's statuses the
  * same way (nova/api/openstack/compute/views/images.py), and deployments
- * that pass Glance's raw status through still get the right answer.
+ * that pass Glance's raw status through still get the right value.
  */
 const STATUS_BY_UPSTREAM: ReadonlyMap<string, ImageStatus> = new Map([
   ["ACTIVE", "ACTIVE"],
@@ -44,7 +44,7 @@ const MAX_GRAPHQL_INT = 2 ** 31 - 1;
 
 /**
  * Builds the model of one image from a parsed 2xx body. A missing or odd
- * field nulls that field only; the whole answer is rejected only when it is
+ * field nulls that field only. The whole body is rejected only when it is
  * not an image object or names another image.
  *
  * @throws NotAnImageError when the body is not `{"image": {...}}` for `requestedId`.
@@ -148,6 +148,10 @@ function parseLinks(value: unknown): LinkModel[] {
   return links;
 }
 
+/**
+ * Lists the entries in the parsed object's order: JSON.parse keeps the text's
+ * order, except that integer-like keys come first, in ascending order.
+ */
 function parseMetadata(metadata: JsonObject): MetadataEntryModel[] {
   return Object.entries(metadata).map(([key, value]) => ({
     key,

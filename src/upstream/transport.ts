@@ -1,3 +1,5 @@
+import { errors } from "undici";
+
 /** What a failed upstream call means for the caller. */
 export type TransportFailure =
   "timeout" | "unavailable" | "malformed" | "unknown";
@@ -25,12 +27,17 @@ const FAILURE_BY_CODE: ReadonlyMap<string, TransportFailure> = new Map([
 
 /**
  * Classifies a failed call by its stable error code, never by message text.
- * Looks through `cause` chains, because undici wraps system errors.
+ * Looks through `cause` chains, because undici wraps system errors. Errors
+ * are duck-typed: Node's system errors can come from another realm (as under
+ * jest), where `instanceof Error` is false.
  */
 export function classifyTransportError(error: unknown): TransportFailure {
+  // undici 7 sets no string code on HTTPParserError, so its class decides.
+  if (error instanceof errors.HTTPParserError) return "malformed";
+
   let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    const code = (current as { code?: unknown }).code;
+  for (let depth = 0; depth < 5 && isObject(current); depth++) {
+    const code = current.code;
     if (typeof code === "string") {
       const failure = FAILURE_BY_CODE.get(code);
       if (failure !== undefined) return failure;
@@ -40,4 +47,8 @@ export function classifyTransportError(error: unknown): TransportFailure {
     current = current.cause;
   }
   return "unknown";
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
 }
