@@ -1,0 +1,108 @@
+import { request } from "undici";
+import { SEED_IMAGE_IDS } from "../../simulator";
+import { startStack } from "../support/stack";
+import type { Stack } from "../support/stack";
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack();
+});
+
+afterAll(() => stack.close());
+
+beforeEach(() => stack.simulator.reset());
+
+function serviceUrl(path: string): string {
+  return new URL(path, stack.service.url).toString();
+}
+
+test("203 answers are served like 200", async () => {
+  stack.simulator.inject(SEED_IMAGE_IDS.ubuntu, { kind: "nonAuthoritative" });
+  const { body } = await stack.query(
+    `{ image(id: "${SEED_IMAGE_IDS.ubuntu}") { name status } }`,
+  );
+
+  expect(body.errors).toBeUndefined();
+  expect(body.data?.image).toEqual({ name: "Ubuntu 11.10", status: "ACTIVE" });
+  expect(stack.simulator.imageRequests()[0]?.status).toBe(203);
+});
+
+test("livez answers 200", async () => {
+  const response = await request(serviceUrl("/livez"));
+
+  expect(response.statusCode).toBe(200);
+  expect(await response.body.json()).toEqual({ status: "ok" });
+});
+
+test("readyz answers 200 when ready", async () => {
+  const response = await request(serviceUrl("/readyz"));
+
+  expect(response.statusCode).toBe(200);
+  expect(await response.body.json()).toEqual({ status: "ready" });
+});
+
+test("unknown path answers 404", async () => {
+  const response = await request(serviceUrl("/nope"));
+
+  expect(response.statusCode).toBe(404);
+  expect(await response.body.json()).toEqual({
+    error: "No route for /nope: GraphQL is served at /graphql.",
+  });
+});
+
+test("development serves Sandbox landing page", async () => {
+  const response = await request(stack.service.url, {
+    headers: { accept: "text/html" },
+  });
+  const html = await response.body.text();
+
+  expect(response.statusCode).toBe(200);
+  expect(response.headers["content-type"]).toMatch(/text\/html/);
+  expect(html).toContain("embeddable-sandbox");
+  expect(html).toContain(SEED_IMAGE_IDS.ubuntu);
+});
+
+test("production serves no landing page", async () => {
+  const production = await startStack({ env: { NODE_ENV: "production" } });
+  try {
+    const response = await request(production.service.url, {
+      headers: { accept: "text/html" },
+    });
+    await response.body.text();
+
+    expect(response.statusCode).toBe(400);
+  } finally {
+    await production.close();
+  }
+});
+
+test("GET queries need CSRF-safe headers", async () => {
+  const query = encodeURIComponent(
+    `{ image(id: "${SEED_IMAGE_IDS.ubuntu}") { name } }`,
+  );
+  const blocked = await request(serviceUrl(`/graphql?query=${query}`));
+  await blocked.body.text();
+  const allowed = await request(serviceUrl(`/graphql?query=${query}`), {
+    headers: { "apollo-require-preflight": "true", "x-auth-token": "demo" },
+  });
+  await allowed.body.text();
+
+  expect(blocked.statusCode).toBe(400);
+  expect(allowed.statusCode).toBe(200);
+});
+
+test("CORS preflight is answered", async () => {
+  const response = await request(stack.service.url, {
+    method: "OPTIONS",
+    headers: {
+      origin: "https://studio.apollographql.com",
+      "access-control-request-method": "POST",
+      "access-control-request-headers": "content-type,x-auth-token",
+    },
+  });
+  await response.body.text();
+
+  expect(response.statusCode).toBe(204);
+  expect(response.headers["access-control-allow-origin"]).toBe("*");
+});
