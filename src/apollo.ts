@@ -8,6 +8,10 @@ import { GraphQLError } from "graphql";
 import type { Logger } from "pino";
 import type { RequestContext } from "./context";
 import { ImageError } from "./errors";
+import { createLimits } from "./limits";
+import type { RequestLimits } from "./limits";
+import type { Metrics } from "./observability/metrics";
+import { observabilityPlugin } from "./observability/plugin";
 import { createSchema } from "./schema";
 
 /** The operation that Apollo Sandbox opens with. */
@@ -37,6 +41,8 @@ export interface ApolloOptions {
   development: boolean;
   /** A token that Sandbox sends as `X-Auth-Token`, for the demo only. */
   sandboxToken?: string;
+  limits: RequestLimits;
+  metrics: Metrics;
 }
 
 /**
@@ -47,12 +53,20 @@ export function createApolloServer(
   options: ApolloOptions,
 ): ApolloServer<RequestContext> {
   const { logger, development } = options;
+  const limits = createLimits(options.limits);
   return new ApolloServer<RequestContext>({
     schema: createSchema(),
     logger,
     includeStacktraceInErrorResponses: development,
     formatError: (formatted, error) => maskUnexpected(formatted, error, logger),
-    plugins: [landingPage(options)],
+    validationRules: limits.validationRules,
+    plugins: [
+      landingPage(options),
+      ...(limits.plugins as ApolloServerPlugin<RequestContext>[]),
+      observabilityPlugin(options.metrics),
+    ],
+    // The process's own handlers stop the service in order on SIGTERM.
+    stopOnTerminationSignals: false,
   });
 }
 

@@ -1,4 +1,5 @@
 import type { LevelWithSilent } from "pino";
+import { PACKAGE_NAME } from "./package-files";
 
 /** The service's settings, read from the environment by {@link loadConfig}. */
 export interface Config {
@@ -18,6 +19,37 @@ export interface Config {
   upstreamMaxBodyBytes: number;
   /** Maximum size of a GraphQL request body in bytes (`MAX_REQUEST_BYTES`); default 1 MiB. */
   maxRequestBytes: number;
+  /** Time budget of all upstream calls of one GraphQL request, retries included, in milliseconds (`REQUEST_DEADLINE_MS`); default 15000. */
+  requestDeadlineMs: number;
+  /** Maximum attempts of one upstream call, the first included (`UPSTREAM_MAX_ATTEMPTS`); default 3. */
+  upstreamMaxAttempts: number;
+  /** Backoff ceiling before the first retry in milliseconds, doubled per retry (`UPSTREAM_RETRY_BASE_MS`); default 100. */
+  upstreamRetryBaseMs: number;
+  /** Maximum backoff before one retry in milliseconds (`UPSTREAM_RETRY_MAX_MS`); default 2000. */
+  upstreamRetryMaxMs: number;
+  /** How long an idle upstream connection is kept open in milliseconds (`UPSTREAM_KEEP_ALIVE_MS`); default 4000. */
+  upstreamKeepAliveMs: number;
+  /** Maximum depth of a GraphQL operation (`MAX_QUERY_DEPTH`); default 10. */
+  maxQueryDepth: number;
+  /** Maximum aliases in a GraphQL operation (`MAX_ALIASES`); default 50. */
+  maxAliases: number;
+  /** Maximum lexical tokens in a GraphQL document, which bounds parsing (`MAX_QUERY_TOKENS`); default 5000. */
+  maxQueryTokens: number;
+  /** Maximum `_entities` representations in one request (`MAX_ENTITY_REPRESENTATIONS`); default 1000. */
+  maxEntityRepresentations: number;
+  /** When set (`ROUTER_SECRET`), requests without it in {@link routerSecretHeader} are rejected. */
+  routerSecret: string | null;
+  /** Header that carries the router secret (`ROUTER_SECRET_HEADER`), in lower case; default `x-router-secret`. */
+  routerSecretHeader: string;
+  /** Time that in-flight requests get to finish after SIGTERM, in milliseconds (`SHUTDOWN_GRACE_MS`); default 10000. */
+  shutdownGraceMs: number;
+  /**
+   * OTLP/HTTP endpoint for traces, from `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`
+   * or `OTEL_EXPORTER_OTLP_ENDPOINT` plus `/v1/traces`; null turns tracing off.
+   */
+  otlpTracesEndpoint: string | null;
+  /** `service.name` of the spans (`OTEL_SERVICE_NAME`); default the package name. */
+  serviceName: string;
   /** pino log level (`LOG_LEVEL`); default `info`. */
   logLevel: LevelWithSilent;
   /** True unless `NODE_ENV` is `production`: serves Apollo Sandbox and error stacks. */
@@ -81,16 +113,67 @@ export function loadConfig(env: Env = process.env): Config {
       1024,
       1_073_741_824,
     ),
+    requestDeadlineMs: readInteger(
+      env,
+      "REQUEST_DEADLINE_MS",
+      15_000,
+      1,
+      600_000,
+    ),
+    upstreamMaxAttempts: readInteger(env, "UPSTREAM_MAX_ATTEMPTS", 3, 1, 10),
+    upstreamRetryBaseMs: readInteger(
+      env,
+      "UPSTREAM_RETRY_BASE_MS",
+      100,
+      0,
+      60_000,
+    ),
+    upstreamRetryMaxMs: readInteger(
+      env,
+      "UPSTREAM_RETRY_MAX_MS",
+      2000,
+      0,
+      600_000,
+    ),
+    upstreamKeepAliveMs: readInteger(
+      env,
+      "UPSTREAM_KEEP_ALIVE_MS",
+      4000,
+      1,
+      600_000,
+    ),
+    maxQueryDepth: readInteger(env, "MAX_QUERY_DEPTH", 10, 1, 1000),
+    maxAliases: readInteger(env, "MAX_ALIASES", 50, 0, 100_000),
+    maxQueryTokens: readInteger(env, "MAX_QUERY_TOKENS", 5000, 10, 1_000_000),
+    maxEntityRepresentations: readInteger(
+      env,
+      "MAX_ENTITY_REPRESENTATIONS",
+      1000,
+      1,
+      100_000,
+    ),
+    routerSecret: readSecret(env, "ROUTER_SECRET"),
+    routerSecretHeader: readHeaderName(
+      env,
+      "ROUTER_SECRET_HEADER",
+      "x-router-secret",
+    ),
+    shutdownGraceMs: readInteger(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+    otlpTracesEndpoint: readTracesEndpoint(env),
+    serviceName: env.OTEL_SERVICE_NAME?.trim() || PACKAGE_NAME,
     logLevel: readLogLevel(env),
     development: env.NODE_ENV !== "production",
   };
 }
 
-function readUrl(env: Env, name: string): URL {
+const IMAGES_API_EXAMPLE =
+  "https://dfw.servers.api.rackspacecloud.com/v2/010101";
+
+function readUrl(env: Env, name: string, example = IMAGES_API_EXAMPLE): URL {
   const value = env[name];
   if (value === undefined || value.trim() === "") {
     throw new ConfigError(
-      `${name} is missing: set it to the tenant-scoped images endpoint, such as https://dfw.servers.api.rackspacecloud.com/v2/010101.`,
+      `${name} is missing: set it to the tenant-scoped images endpoint, such as ${example}.`,
     );
   }
 
@@ -99,7 +182,7 @@ function readUrl(env: Env, name: string): URL {
     url = new URL(value.trim());
   } catch {
     throw new ConfigError(
-      `${name} is invalid: ${showUrl(value)} is not a URL; expected an http or https URL such as https://dfw.servers.api.rackspacecloud.com/v2/010101.`,
+      `${name} is invalid: ${showUrl(value)} is not a URL; expected an http or https URL such as ${example}.`,
     );
   }
 
@@ -145,6 +228,52 @@ function readInteger(
     );
   }
   return number;
+}
+
+/** Shortest router secret accepted, so that it cannot be guessed quickly. */
+const MIN_SECRET_LENGTH = 16;
+
+function readSecret(env: Env, name: string): string | null {
+  const value = env[name];
+  if (value === undefined || value === "") return null;
+
+  if (value.trim().length < MIN_SECRET_LENGTH) {
+    // The value is a secret, so the message shows only its length.
+    throw new ConfigError(
+      `${name} is invalid: it has ${value.trim().length} characters; expected at least ${MIN_SECRET_LENGTH}, or leave it unset to accept requests without a secret.`,
+    );
+  }
+  return value.trim();
+}
+
+function readHeaderName(env: Env, name: string, fallback: string): string {
+  const value = env[name]?.trim();
+  if (value === undefined || value === "") return fallback;
+
+  // RFC 9110 token characters.
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(value)) {
+    throw new ConfigError(
+      `${name} is invalid: ${JSON.stringify(value)} is not an HTTP header name; expected letters, digits and - only, such as x-router-secret.`,
+    );
+  }
+  return value.toLowerCase();
+}
+
+function readTracesEndpoint(env: Env): string | null {
+  const example = "http://otel-collector:4318";
+  if (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim()) {
+    const url = readUrl(
+      env,
+      "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+      `${example}/v1/traces`,
+    );
+    return url.href;
+  }
+  if (env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim()) {
+    const url = readUrl(env, "OTEL_EXPORTER_OTLP_ENDPOINT", example);
+    return `${url.href.replace(/\/+$/, "")}/v1/traces`;
+  }
+  return null;
 }
 
 function readLogLevel(env: Env): LevelWithSilent {

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { ImageLoader } from "./images/loader";
+import type { CallOptions } from "./upstream/client";
 
 /** What resolvers of one GraphQL request share. */
 export interface RequestContext {
@@ -7,4 +8,9 @@ export interface RequestContext {
   token: string | null;
   images: ImageLoader;
   logger: Logger;
+  /**
+   * The deadline and trace context of the request's upstream calls, shared
+   * with its loader. The tracing plugin sets `traceContext`.
+   */
+  upstreamCall: CallOptions;
 }

@@ -48,6 +48,7 @@ export interface ImageErrorOptions {
 export class ImageError extends GraphQLError {
   readonly code: ErrorCode;
   readonly upstream: UpstreamDetails | undefined;
+  readonly retryAfter: number | undefined;
 
   constructor(
     code: ErrorCode,
@@ -68,6 +69,7 @@ export class ImageError extends GraphQLError {
     this.name = "ImageError";
     this.code = code;
     this.upstream = options.upstream;
+    this.retryAfter = options.retryAfter;
   }
 }
 

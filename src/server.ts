@@ -1,14 +1,28 @@
+import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer } from "node:http";
-import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { ApolloServer, HTTPGraphQLResponse } from "@apollo/server";
-import { HeaderMap } from "@apollo/server";
+import type { ApolloServer } from "@apollo/server";
 import cors from "cors";
 import type { Logger } from "pino";
 import { createApolloServer } from "./apollo";
 import type { Config } from "./config";
 import type { RequestContext } from "./context";
+import { Deadline } from "./deadline";
+import {
+  RequestTooLargeError,
+  closeServer,
+  listen,
+  readJsonBody,
+  sendGraphQLError,
+  sendJson,
+  toHeaderMap,
+  writeGraphQLResponse,
+} from "./http";
 import { createImageLoader } from "./images/loader";
+import { Metrics } from "./observability/metrics";
+import { extractTraceContext, startTracing } from "./observability/tracing";
+import type { Tracing } from "./observability/tracing";
 import { PACKAGE_NAME, PACKAGE_VERSION } from "./package-files";
 import { ImagesApiClient } from "./upstream/client";
 
@@ -23,71 +37,82 @@ export interface RunningService {
   /** The GraphQL endpoint, such as `http://127.0.0.1:4001/graphql`. */
   url: string;
   port: number;
-  /** Stops taking requests, finishes those in flight and closes the upstream pool. */
+  metrics: Metrics;
+  /**
+   * Stops taking connections, lets in-flight requests finish within the
+   * shutdown grace period, then closes the upstream pool.
+   */
   close(): Promise<void>;
 }
 
 const GRAPHQL_PATH = "/graphql";
 
-class RequestTooLargeError extends Error {
-  override name = "RequestTooLargeError";
+interface Handler {
+  apollo: ApolloServer<RequestContext>;
+  config: Config;
+  client: ImagesApiClient;
+  metrics: Metrics;
+  logger: Logger;
+  /** False from the start of shutdown on. */
+  ready: boolean;
 }
 
-/** Starts the HTTP server with the subgraph at `/graphql` and the health checks. */
+/** Starts the HTTP server with the subgraph at `/graphql`, health checks and metrics. */
 export async function startService(
   options: ServiceOptions,
 ): Promise<RunningService> {
   const { config, logger } = options;
+  const tracing = startTracingIfConfigured(config, logger);
+  const metrics = new Metrics();
   const client = new ImagesApiClient({
     baseUrl: config.imagesApiUrl,
     timeoutMs: config.upstreamTimeoutMs,
     maxConnections: config.upstreamMaxConnections,
+    keepAliveMs: config.upstreamKeepAliveMs,
     maxBodyBytes: config.upstreamMaxBodyBytes,
+    retry: {
+      maxAttempts: config.upstreamMaxAttempts,
+      baseDelayMs: config.upstreamRetryBaseMs,
+      maxDelayMs: config.upstreamRetryMaxMs,
+    },
     userAgent: `${PACKAGE_NAME}/${PACKAGE_VERSION}`,
     logger,
+    metrics,
   });
   const apollo = createApolloServer({
     logger,
     development: config.development,
+    metrics,
+    limits: {
+      maxDepth: config.maxQueryDepth,
+      maxAliases: config.maxAliases,
+      maxTokens: config.maxQueryTokens,
+      maxEntityRepresentations: config.maxEntityRepresentations,
+    },
     ...(options.sandboxToken !== undefined && {
       sandboxToken: options.sandboxToken,
     }),
   });
   await apollo.start();
 
-  const state = { ready: true };
-  const createContext = async (request: IncomingMessage) => {
-    const token = readToken(request);
-    return {
-      token,
-      images: createImageLoader({
-        source: client,
-        token,
-        concurrency: config.upstreamConcurrency,
-      }),
-      logger,
-    } satisfies RequestContext;
+  const handler: Handler = {
+    apollo,
+    config,
+    client,
+    metrics,
+    logger,
+    ready: true,
   };
-
   const corsHandler = cors();
   const server = createServer((request, response) => {
-    corsHandler(request, response, () => {
-      route(request, response, {
-        apollo,
-        config,
-        createContext,
-        state,
-        logger,
-      });
-    });
+    corsHandler(request, response, () => route(request, response, handler));
   });
-
   await listen(server, config.port, config.host);
+
   const port = (server.address() as AddressInfo).port;
-  const host =
-    config.host === "0.0.0.0" || config.host === "::"
-      ? "localhost"
-      : config.host;
+  const host = ["0.0.0.0", "::"].includes(config.host)
+    ? "localhost"
+    : config.host;
   logger.info(
     { port, host: config.host, upstream: config.imagesApiUrl.origin },
     "service started",
@@ -96,46 +121,53 @@ export async function startService(
   return {
     url: `http://${host}:${port}${GRAPHQL_PATH}`,
     port,
+    metrics,
     close: async () => {
-      state.ready = false;
-      await closeServer(server);
+      handler.ready = false;
+      logger.info({ graceMs: config.shutdownGraceMs }, "draining requests");
+      await closeServer(server, config.shutdownGraceMs);
       await apollo.stop();
       await client.close();
+      await tracing?.shutdown();
       logger.info("service stopped");
     },
   };
 }
 
-interface RouteDependencies {
-  apollo: ApolloServer<RequestContext>;
-  config: Config;
-  createContext: (request: IncomingMessage) => Promise<RequestContext>;
-  state: { ready: boolean };
-  logger: Logger;
+function startTracingIfConfigured(
+  config: Config,
+  logger: Logger,
+): Tracing | undefined {
+  if (config.otlpTracesEndpoint === null) return undefined;
+
+  logger.info({ endpoint: config.otlpTracesEndpoint }, "exporting traces");
+  return startTracing(config.otlpTracesEndpoint, config.serviceName);
 }
 
 function route(
   request: IncomingMessage,
   response: ServerResponse,
-  dependencies: RouteDependencies,
+  handler: Handler,
 ): void {
+  // While draining, each response closes its connection, so that callers
+  // move to another replica.
+  if (!handler.ready) response.setHeader("connection", "close");
+
   const url = new URL(request.url ?? "/", "http://localhost");
   switch (url.pathname) {
     case GRAPHQL_PATH:
-      handleGraphQL(request, response, url, dependencies).catch((error) => {
-        dependencies.logger.error({ err: error }, "GraphQL request failed");
-        if (!response.headersSent)
-          sendJson(response, 500, { error: "Internal server error." });
-        else response.destroy();
-      });
+      serveGraphQL(request, response, url, handler);
       return;
     case "/livez":
       sendJson(response, 200, { status: "ok" });
       return;
     case "/readyz":
-      sendJson(response, dependencies.state.ready ? 200 : 503, {
-        status: dependencies.state.ready ? "ready" : "shutting down",
+      sendJson(response, handler.ready ? 200 : 503, {
+        status: handler.ready ? "ready" : "shutting down",
       });
+      return;
+    case "/metrics":
+      serveMetrics(response, handler);
       return;
     default:
       sendJson(response, 404, {
@@ -144,15 +176,53 @@ function route(
   }
 }
 
+function serveGraphQL(
+  request: IncomingMessage,
+  response: ServerResponse,
+  url: URL,
+  handler: Handler,
+): void {
+  if (!hasRouterSecret(request, handler.config)) {
+    handler.logger.warn(
+      { header: handler.config.routerSecretHeader },
+      "rejected a request without the router secret",
+    );
+    sendGraphQLError(
+      response,
+      401,
+      `Missing or invalid ${handler.config.routerSecretHeader} header: this subgraph accepts requests only from its router.`,
+      "UNAUTHENTICATED",
+    );
+    return;
+  }
+
+  handler.metrics.inFlight.inc();
+  handleGraphQL(request, response, url, handler)
+    .catch((error: unknown) => {
+      handler.logger.error({ err: error }, "GraphQL request failed");
+      if (!response.headersSent) {
+        sendGraphQLError(
+          response,
+          500,
+          "Internal server error.",
+          "INTERNAL_SERVER_ERROR",
+        );
+      } else {
+        response.destroy();
+      }
+    })
+    .finally(() => handler.metrics.inFlight.dec());
+}
+
 async function handleGraphQL(
   request: IncomingMessage,
   response: ServerResponse,
   url: URL,
-  { apollo, config, createContext }: RouteDependencies,
+  handler: Handler,
 ): Promise<void> {
   let body: unknown;
   try {
-    body = await readJsonBody(request, config.maxRequestBytes);
+    body = await readJsonBody(request, handler.config.maxRequestBytes);
   } catch (error) {
     if (error instanceof RequestTooLargeError) {
       sendGraphQLError(response, 413, error.message, "PAYLOAD_TOO_LARGE");
@@ -170,22 +240,55 @@ async function handleGraphQL(
     throw error;
   }
 
-  const headers = new HeaderMap();
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (value !== undefined)
-      headers.set(name, Array.isArray(value) ? value.join(", ") : value);
-  }
-
-  const result = await apollo.executeHTTPGraphQLRequest({
+  const result = await handler.apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: {
       method: request.method?.toUpperCase() ?? "GET",
-      headers,
+      headers: toHeaderMap(request),
       search: url.search,
       body,
     },
-    context: () => createContext(request),
+    context: async () => createContext(request, handler),
   });
+  if (!handler.ready) response.setHeader("connection", "close");
   await writeGraphQLResponse(response, result);
+}
+
+function createContext(
+  request: IncomingMessage,
+  handler: Handler,
+): RequestContext {
+  const { config, client, metrics, logger } = handler;
+  const token = readToken(request);
+  const upstreamCall = {
+    deadline: new Deadline(config.requestDeadlineMs),
+    traceContext: extractTraceContext(request.headers),
+  };
+  return {
+    token,
+    images: createImageLoader({
+      source: client,
+      token,
+      concurrency: config.upstreamConcurrency,
+      call: upstreamCall,
+      metrics,
+    }),
+    logger,
+    upstreamCall,
+  };
+}
+
+function serveMetrics(response: ServerResponse, handler: Handler): void {
+  const { registry } = handler.metrics;
+  registry.metrics().then(
+    (text) => {
+      response.writeHead(200, { "content-type": registry.contentType });
+      response.end(text);
+    },
+    (error: unknown) => {
+      handler.logger.error({ err: error }, "collecting metrics failed");
+      sendJson(response, 500, { error: "Collecting metrics failed." });
+    },
+  );
 }
 
 function readToken(request: IncomingMessage): string | null {
@@ -194,89 +297,16 @@ function readToken(request: IncomingMessage): string | null {
   return token === undefined || token === "" ? null : token;
 }
 
-/**
- * Reads a JSON request body of at most `maxBytes`. Returns the raw text for
- * other content types, which Apollo Server then rejects with its own message.
- */
-async function readJsonBody(
-  request: IncomingMessage,
-  maxBytes: number,
-): Promise<unknown> {
-  const declared = Number(request.headers["content-length"] ?? 0);
-  if (declared > maxBytes) {
-    request.resume();
-    throw new RequestTooLargeError(
-      `The request body is larger than the limit of ${maxBytes} bytes.`,
-    );
-  }
+/** Compares digests, so that the time taken reveals nothing about the secret. */
+function hasRouterSecret(request: IncomingMessage, config: Config): boolean {
+  if (config.routerSecret === null) return true;
 
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) {
-      request.resume();
-      throw new RequestTooLargeError(
-        `The request body is larger than the limit of ${maxBytes} bytes.`,
-      );
-    }
-    chunks.push(chunk as Buffer);
-  }
-  if (size === 0) return undefined;
-
-  const text = Buffer.concat(chunks).toString("utf8");
-  const contentType = request.headers["content-type"] ?? "";
-  return /\bjson\b/i.test(contentType) ? JSON.parse(text) : text;
+  const value = request.headers[config.routerSecretHeader];
+  const sent = Array.isArray(value) ? value[0] : value;
+  if (sent === undefined) return false;
+  return timingSafeEqual(digest(sent), digest(config.routerSecret));
 }
 
-async function writeGraphQLResponse(
-  response: ServerResponse,
-  result: HTTPGraphQLResponse,
-): Promise<void> {
-  for (const [name, value] of result.headers) response.setHeader(name, value);
-  response.statusCode = result.status ?? 200;
-
-  if (result.body.kind === "complete") {
-    response.end(result.body.string);
-    return;
-  }
-  for await (const chunk of result.body.asyncIterator) response.write(chunk);
-  response.end();
-}
-
-function sendJson(
-  response: ServerResponse,
-  status: number,
-  body: unknown,
-): void {
-  response.writeHead(status, {
-    "content-type": "application/json; charset=utf-8",
-  });
-  response.end(JSON.stringify(body));
-}
-
-function sendGraphQLError(
-  response: ServerResponse,
-  status: number,
-  message: string,
-  code: string,
-): void {
-  sendJson(response, status, { errors: [{ message, extensions: { code } }] });
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.close((error) => (error ? reject(error) : resolve()));
-    server.closeIdleConnections();
-  });
+function digest(text: string): Buffer {
+  return createHash("sha256").update(text).digest();
 }

@@ -1,10 +1,13 @@
 import DataLoader from "dataloader";
+import { Deadline } from "../deadline";
 import { ImageError } from "../errors";
+import type { Metrics } from "../observability/metrics";
+import type { CallOptions } from "../upstream/client";
 import type { ImageModel } from "./model";
 
 /** The part of the upstream client that the loader uses. */
 export interface ImageSource {
-  fetchImage(id: string, token: string): Promise<ImageModel>;
+  fetchImage(id: string, token: string, call: CallOptions): Promise<ImageModel>;
 }
 
 export interface ImageLoaderOptions {
@@ -13,6 +16,9 @@ export interface ImageLoaderOptions {
   token: string | null;
   /** Maximum upstream calls in flight for one GraphQL request. */
   concurrency: number;
+  /** The request's deadline and trace context; default: no deadline. */
+  call?: CallOptions;
+  metrics?: Metrics;
 }
 
 export type ImageLoader = DataLoader<string, ImageModel>;
@@ -30,7 +36,22 @@ const MAX_ECHOED_ID_LENGTH = 64;
  * as long as the request, so nothing is cached across requests or tokens.
  */
 export function createImageLoader(options: ImageLoaderOptions): ImageLoader {
-  return new DataLoader<string, ImageModel>((ids) => loadBatch(ids, options));
+  const { metrics } = options;
+  const call = options.call ?? { deadline: new Deadline(Infinity) };
+  const loader = new DataLoader<string, ImageModel>((ids) => {
+    metrics?.loaderBatchSize.observe(ids.length);
+    metrics?.loaderKeys.inc(ids.length);
+    return loadBatch(ids, options, call);
+  });
+  if (metrics === undefined) return loader;
+
+  // Counts every load, duplicates included, for the dedupe ratio.
+  const load = loader.load.bind(loader);
+  loader.load = (id) => {
+    metrics.loaderLoads.inc();
+    return load(id);
+  };
+  return loader;
 }
 
 /**
@@ -42,6 +63,7 @@ export function createImageLoader(options: ImageLoaderOptions): ImageLoader {
 async function loadBatch(
   ids: readonly string[],
   { source, token, concurrency }: ImageLoaderOptions,
+  call: CallOptions,
 ): Promise<(ImageModel | Error)[]> {
   if (token === null) return ids.map(() => missingTokenError());
 
@@ -55,7 +77,7 @@ async function loadBatch(
   await forEachConcurrently(pending, concurrency, async (index) => {
     const id = ids[index]!;
     try {
-      results[index] = await source.fetchImage(id, token);
+      results[index] = await source.fetchImage(id, token, call);
     } catch (error) {
       results[index] =
         error instanceof Error ? error : new Error(String(error));

@@ -1,8 +1,11 @@
 import { errors } from "undici";
 
-/** What a failed upstream call means for the caller. */
+/**
+ * What a failed upstream call means for the caller. A `reset` connection
+ * failed after it was open, which a retry of the idempotent GET can fix.
+ */
 export type TransportFailure =
-  "timeout" | "unavailable" | "malformed" | "unknown";
+  "timeout" | "reset" | "unavailable" | "malformed" | "unknown";
 
 /** Error codes of undici 7 and of Node's network stack, by what they mean. */
 const FAILURE_BY_CODE: ReadonlyMap<string, TransportFailure> = new Map([
@@ -10,12 +13,12 @@ const FAILURE_BY_CODE: ReadonlyMap<string, TransportFailure> = new Map([
   ["UND_ERR_HEADERS_TIMEOUT", "timeout"],
   ["UND_ERR_BODY_TIMEOUT", "timeout"],
   ["ETIMEDOUT", "timeout"],
-  ["UND_ERR_SOCKET", "unavailable"],
+  ["UND_ERR_SOCKET", "reset"],
   ["UND_ERR_CLOSED", "unavailable"],
   ["UND_ERR_DESTROYED", "unavailable"],
   ["ECONNREFUSED", "unavailable"],
-  ["ECONNRESET", "unavailable"],
-  ["EPIPE", "unavailable"],
+  ["ECONNRESET", "reset"],
+  ["EPIPE", "reset"],
   ["ENOTFOUND", "unavailable"],
   ["EAI_AGAIN", "unavailable"],
   ["EHOSTUNREACH", "unavailable"],

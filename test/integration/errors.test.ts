@@ -1,6 +1,6 @@
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
-import { SEED_IMAGE_IDS } from "../../simulator";
+import { DEMO_TOKEN, SEED_IMAGE_IDS } from "../../simulator";
 import type { Fault } from "../../simulator";
 import { startStack } from "../support/stack";
 import type { GraphQLResult, Stack } from "../support/stack";
@@ -10,8 +10,22 @@ const QUERY = `query ($id: ID!) { image(id: $id) { id name } }`;
 
 let stack: Stack;
 
+/**
+ * Tokens of their own for the rate-limit cases, because the service then
+ * fails other calls with the same token fast until the window passes.
+ */
+const LIMITED_TOKENS = ["limited-token-413", "limited-token-429"];
+
 beforeAll(async () => {
-  stack = await startStack({ env: { UPSTREAM_TIMEOUT_MS: "500" } });
+  // One attempt per call, so that each fault maps to its code unretried.
+  stack = await startStack({
+    env: { UPSTREAM_TIMEOUT_MS: "500", UPSTREAM_MAX_ATTEMPTS: "1" },
+    simulator: {
+      tokens: Object.fromEntries(
+        [DEMO_TOKEN, ...LIMITED_TOKENS].map((token) => [token, "010101"]),
+      ),
+    },
+  });
 });
 
 afterAll(() => stack.close());
@@ -19,9 +33,15 @@ afterAll(() => stack.close());
 beforeEach(() => stack.simulator.reset());
 
 /** Requests the image once with `fault` injected, then once more without it. */
-async function queryWithFault(fault: Fault): Promise<GraphQLResult> {
+async function queryWithFault(
+  fault: Fault,
+  token: string = DEMO_TOKEN,
+): Promise<GraphQLResult> {
   stack.simulator.inject(IMAGE_ID, fault, { times: 1 });
-  const result = await stack.query(QUERY, { variables: { id: IMAGE_ID } });
+  const result = await stack.query(QUERY, {
+    variables: { id: IMAGE_ID },
+    token,
+  });
 
   const after = await stack.query(QUERY, { variables: { id: IMAGE_ID } });
   expect(after.body.errors).toBeUndefined();
@@ -120,12 +140,15 @@ test("401 for unknown token is UNAUTHENTICATED", async () => {
 
 test("413 overLimit gives retryAfter", async () => {
   const error = onlyError(
-    await queryWithFault({
-      kind: "fault",
-      name: "overLimit",
-      message: "This request was rate-limited.",
-      retryAfterSeconds: 54,
-    }),
+    await queryWithFault(
+      {
+        kind: "fault",
+        name: "overLimit",
+        message: "This request was rate-limited.",
+        retryAfterSeconds: 54,
+      },
+      LIMITED_TOKENS[0],
+    ),
   );
 
   expect(error.extensions?.code).toBe("OVER_LIMIT");
@@ -139,12 +162,15 @@ test("413 overLimit gives retryAfter", async () => {
 
 test("429 is OVER_LIMIT too", async () => {
   const error = onlyError(
-    await queryWithFault({
-      kind: "fault",
-      name: "overLimit",
-      status: 429,
-      retryAfterSeconds: 7,
-    }),
+    await queryWithFault(
+      {
+        kind: "fault",
+        name: "overLimit",
+        status: 429,
+        retryAfterSeconds: 7,
+      },
+      LIMITED_TOKENS[1],
+    ),
   );
 
   expect(error.extensions?.code).toBe("OVER_LIMIT");

@@ -127,15 +127,15 @@ test("invalid JSON body is 400", async () => {
   expect(body.errors[0]?.extensions.code).toBe("BAD_REQUEST");
 });
 
-test("thousand aliases of one image make one call", async () => {
+test("fifty aliases of one image make one call", async () => {
   const aliases = Array.from(
-    { length: 1000 },
+    { length: 50 },
     (_, index) => `a${index}: image(id: "${SEED_IMAGE_IDS.ubuntu}") { id }`,
   ).join("\n");
   const { body } = await stack.query(`{ ${aliases} }`);
 
   expect(body.errors).toBeUndefined();
-  expect(Object.keys(body.data ?? {})).toHaveLength(1000);
+  expect(Object.keys(body.data ?? {})).toHaveLength(50);
   expect(stack.simulator.imageRequests()).toHaveLength(1);
 });
 

@@ -96,7 +96,7 @@ async function serverAnswering(raw: string, end: boolean): Promise<net.Server> {
 
 describe("classifyTransportError undici classes", () => {
   const cases: [string, Error, TransportFailure][] = [
-    ["SocketError", new errors.SocketError("other side closed"), "unavailable"],
+    ["SocketError", new errors.SocketError("other side closed"), "reset"],
     [
       "HeadersTimeoutError",
       new errors.HeadersTimeoutError("Headers Timeout Error"),
@@ -146,10 +146,10 @@ describe("classifyTransportError undici classes", () => {
 describe("classifyTransportError system errors", () => {
   test.each([
     ["ECONNREFUSED", "connect", "unavailable"],
-    ["ECONNRESET", "read", "unavailable"],
+    ["ECONNRESET", "read", "reset"],
     ["ENOTFOUND", "getaddrinfo", "unavailable"],
     ["EAI_AGAIN", "getaddrinfo", "unavailable"],
-    ["EPIPE", "write", "unavailable"],
+    ["EPIPE", "write", "reset"],
     ["EHOSTUNREACH", "connect", "unavailable"],
     ["ETIMEDOUT", "connect", "timeout"],
   ])("%s is %s", (code, syscall, expected) => {
@@ -178,7 +178,7 @@ describe("classifyTransportError cause chains", () => {
     const cause = systemError("ECONNRESET", "read", "read ECONNRESET");
     const error = new TypeError("fetch failed", { cause });
 
-    expect(classifyTransportError(error)).toBe("unavailable");
+    expect(classifyTransportError(error)).toBe("reset");
   });
 
   test("two-level cause found", () => {
@@ -223,7 +223,7 @@ describe("classifyTransportError cause chains", () => {
   test("plain object cause is read", () => {
     const error = new Error("wrapped", { cause: { code: "ECONNRESET" } });
 
-    expect(classifyTransportError(error)).toBe("unavailable");
+    expect(classifyTransportError(error)).toBe("reset");
   });
 });
 
@@ -269,7 +269,7 @@ describe("classifyTransportError unknown errors", () => {
 
 describe("classifyTransportError plain objects", () => {
   test("object with code classified", () => {
-    expect(classifyTransportError({ code: "ECONNRESET" })).toBe("unavailable");
+    expect(classifyTransportError({ code: "ECONNRESET" })).toBe("reset");
   });
 
   test("object without code is unknown", () => {
@@ -285,14 +285,14 @@ describe("classifyTransportError over loopback", () => {
     expect(classifyTransportError(error)).toBe("unavailable");
   });
 
-  test("closed mid-body is unavailable", async () => {
+  test("closed mid-body is reset", async () => {
     const raw = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc";
     const server = await serverAnswering(raw, true);
     try {
       const error = await requestError(originOf(server));
 
       expect(error).toBeInstanceOf(errors.SocketError);
-      expect(classifyTransportError(error)).toBe("unavailable");
+      expect(classifyTransportError(error)).toBe("reset");
     } finally {
       await stopServer(server);
     }

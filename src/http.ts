@@ -1,0 +1,123 @@
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { HTTPGraphQLResponse } from "@apollo/server";
+import { HeaderMap } from "@apollo/server";
+
+/** Raised when a request body is larger than the limit. */
+export class RequestTooLargeError extends Error {
+  override name = "RequestTooLargeError";
+}
+
+/**
+ * Reads a JSON request body of at most `maxBytes`. Returns the raw text for
+ * other content types, which Apollo Server then rejects with its own message.
+ *
+ * @throws RequestTooLargeError, or SyntaxError for invalid JSON.
+ */
+export async function readJsonBody(
+  request: IncomingMessage,
+  maxBytes: number,
+): Promise<unknown> {
+  const tooLarge = () =>
+    new RequestTooLargeError(
+      `The request body is larger than the limit of ${maxBytes} bytes.`,
+    );
+  const declared = Number(request.headers["content-length"] ?? 0);
+  if (declared > maxBytes) {
+    request.resume();
+    throw tooLarge();
+  }
+
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) {
+      request.resume();
+      throw tooLarge();
+    }
+    chunks.push(chunk as Buffer);
+  }
+  if (size === 0) return undefined;
+
+  const text = Buffer.concat(chunks).toString("utf8");
+  const contentType = request.headers["content-type"] ?? "";
+  return /\bjson\b/i.test(contentType) ? JSON.parse(text) : text;
+}
+
+/** Copies the request headers into the map that Apollo Server reads. */
+export function toHeaderMap(request: IncomingMessage): HeaderMap {
+  const headers = new HeaderMap();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value === undefined) continue;
+    headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+  }
+  return headers;
+}
+
+export async function writeGraphQLResponse(
+  response: ServerResponse,
+  result: HTTPGraphQLResponse,
+): Promise<void> {
+  for (const [name, value] of result.headers) response.setHeader(name, value);
+  response.statusCode = result.status ?? 200;
+
+  if (result.body.kind === "complete") {
+    response.end(result.body.string);
+    return;
+  }
+  for await (const chunk of result.body.asyncIterator) response.write(chunk);
+  response.end();
+}
+
+export function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+): void {
+  response.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+  });
+  response.end(JSON.stringify(body));
+}
+
+/** Sends a GraphQL response that has only a request error. */
+export function sendGraphQLError(
+  response: ServerResponse,
+  status: number,
+  message: string,
+  code: string,
+): void {
+  sendJson(response, status, { errors: [{ message, extensions: { code } }] });
+}
+
+export function listen(
+  server: Server,
+  port: number,
+  host: string,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Stops accepting connections and resolves when every open one has closed,
+ * or after `graceMs`, when the remaining connections are cut.
+ */
+export function closeServer(server: Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+    // Keep-alive connections turn idle as their last responses finish.
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    server.close(() => {
+      clearTimeout(cut);
+      clearInterval(sweep);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}

@@ -1,0 +1,96 @@
+import type { ApolloServerPlugin } from "@apollo/server";
+import { ApolloArmor } from "@escape.tech/graphql-armor";
+import type { ValidationRule, ValueNode } from "graphql";
+import { GraphQLError, Kind } from "graphql";
+
+/** Limits on what one GraphQL request may ask. */
+export interface RequestLimits {
+  maxDepth: number;
+  maxAliases: number;
+  maxTokens: number;
+  maxEntityRepresentations: number;
+}
+
+/**
+ * Builds the plugins and validation rules that enforce the limits. graphql-armor
+ * bounds tokens while parsing, so a huge document costs little, and depth and
+ * aliases (fragments followed) during validation.
+ */
+export function createLimits(limits: RequestLimits): {
+  plugins: ApolloServerPlugin[];
+  validationRules: ValidationRule[];
+} {
+  const armor = new ApolloArmor({
+    maxTokens: {
+      n: limits.maxTokens,
+      errorMessage: `The query has too many tokens; the limit is ${limits.maxTokens} (MAX_QUERY_TOKENS).`,
+    },
+    maxDepth: {
+      n: limits.maxDepth,
+      ignoreIntrospection: true,
+      flattenFragments: true,
+      errorMessage: `The query is too deep; the limit is ${limits.maxDepth} (MAX_QUERY_DEPTH).`,
+    },
+    maxAliases: {
+      n: limits.maxAliases,
+      errorMessage: `The query has too many aliases; the limit is ${limits.maxAliases} (MAX_ALIASES).`,
+    },
+    // Left to graphql-js and the other limits.
+    costLimit: { enabled: false },
+    maxDirectives: { enabled: true, n: 50 },
+    blockFieldSuggestion: { enabled: false },
+  });
+  const { plugins, validationRules } = armor.protect();
+
+  return {
+    plugins: [...plugins, entityLimitPlugin(limits.maxEntityRepresentations)],
+    validationRules,
+  };
+}
+
+/**
+ * Rejects an operation whose `_entities` fields ask for more than `max`
+ * representations in all, before any of them is resolved.
+ */
+function entityLimitPlugin(max: number): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, request }) {
+          if (operation === undefined) return;
+          let count = 0;
+          for (const selection of operation.selectionSet.selections) {
+            if (selection.kind !== Kind.FIELD) continue;
+            if (selection.name.value !== "_entities") continue;
+
+            const argument = selection.arguments?.find(
+              (candidate) => candidate.name.value === "representations",
+            );
+            if (argument !== undefined) {
+              count += countValues(argument.value, request.variables ?? {});
+            }
+          }
+
+          if (count > max) {
+            throw new GraphQLError(
+              `The request asks for ${count} _entities representations; the limit is ${max} (MAX_ENTITY_REPRESENTATIONS).`,
+              { extensions: { code: "BAD_USER_INPUT", http: { status: 400 } } },
+            );
+          }
+        },
+      };
+    },
+  };
+}
+
+function countValues(
+  value: ValueNode,
+  variables: Record<string, unknown>,
+): number {
+  if (value.kind === Kind.LIST) return value.values.length;
+  if (value.kind === Kind.VARIABLE) {
+    const bound = variables[value.name.value];
+    return Array.isArray(bound) ? bound.length : 1;
+  }
+  return 1;
+}
