@@ -1,6 +1,11 @@
 import type { ApolloServerPlugin } from "@apollo/server";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
-import type { ValidationRule, ValueNode } from "graphql";
+import type {
+  ParseOptions,
+  ValidationContext,
+  ValidationRule,
+  ValueNode,
+} from "graphql";
 import { GraphQLError, Kind } from "graphql";
 
 /** Limits on what one GraphQL request may ask. */
@@ -12,30 +17,32 @@ export interface RequestLimits {
 }
 
 /**
- * Builds the plugins and validation rules that enforce the limits. graphql-armor
- * bounds tokens while parsing, so a huge document costs little, and depth and
- * aliases (fragments followed) during validation.
+ * Builds the options that enforce the limits. graphql-js stops parsing at the
+ * token limit, so a huge document costs little, and graphql-armor checks
+ * depth and aliases (fragments followed) during validation.
  */
 export function createLimits(limits: RequestLimits): {
+  parseOptions: ParseOptions;
   plugins: ApolloServerPlugin[];
   validationRules: ValidationRule[];
 } {
   const armor = new ApolloArmor({
-    maxTokens: {
-      n: limits.maxTokens,
-      errorMessage: `The query has too many tokens; the limit is ${limits.maxTokens} (MAX_QUERY_TOKENS).`,
-    },
     maxDepth: {
       n: limits.maxDepth,
       ignoreIntrospection: true,
       flattenFragments: true,
-      errorMessage: `The query is too deep; the limit is ${limits.maxDepth} (MAX_QUERY_DEPTH).`,
+      ...reportAs(
+        `The query is too deep; the limit is ${limits.maxDepth} (MAX_QUERY_DEPTH).`,
+      ),
     },
     maxAliases: {
       n: limits.maxAliases,
-      errorMessage: `The query has too many aliases; the limit is ${limits.maxAliases} (MAX_ALIASES).`,
+      ...reportAs(
+        `The query has too many aliases; the limit is ${limits.maxAliases} (MAX_ALIASES).`,
+      ),
     },
-    // Left to graphql-js and the other limits.
+    // Tokens are limited by the parser, and cost by the other limits.
+    maxTokens: { enabled: false },
     costLimit: { enabled: false },
     maxDirectives: { enabled: true, n: 50 },
     blockFieldSuggestion: { enabled: false },
@@ -43,8 +50,27 @@ export function createLimits(limits: RequestLimits): {
   const { plugins, validationRules } = armor.protect();
 
   return {
+    parseOptions: { maxTokens: limits.maxTokens },
     plugins: [...plugins, entityLimitPlugin(limits.maxEntityRepresentations)],
     validationRules,
+  };
+}
+
+/**
+ * Replaces graphql-armor's error, whose message starts with "Syntax Error",
+ * by a validation error with `message`.
+ */
+function reportAs(message: string) {
+  return {
+    propagateOnRejection: false,
+    onReject: [
+      (context: ValidationContext | null) =>
+        context?.reportError(
+          new GraphQLError(message, {
+            extensions: { code: "GRAPHQL_VALIDATION_FAILED" },
+          }),
+        ),
+    ],
   };
 }
 

@@ -1,3 +1,4 @@
+import { getIntrospectionQuery } from "graphql";
 import { request } from "undici";
 import { SEED_IMAGE_IDS } from "../../simulator";
 import { startStack } from "../support/stack";
@@ -105,4 +106,14 @@ test("CORS preflight is answered", async () => {
 
   expect(response.statusCode).toBe(204);
   expect(response.headers["access-control-allow-origin"]).toBe("*");
+});
+
+test("full introspection passes default limits", async () => {
+  const { status, body } = await stack.query(
+    getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true }),
+  );
+
+  expect(status).toBe(200);
+  expect(body.errors).toBeUndefined();
+  expect(body.data?.__schema).toBeDefined();
 });
