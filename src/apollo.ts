@@ -2,6 +2,7 @@ import { ApolloServer } from "@apollo/server";
 import type { ApolloServerPlugin } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginInlineTrace } from "@apollo/server/plugin/inlineTrace";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import type { GraphQLFormattedError } from "graphql";
 import { GraphQLError } from "graphql";
@@ -37,8 +38,10 @@ export const EXAMPLE_IMAGE_ID = "3afe97b2-26dc-49c5-a2cc-a2fc8d80c001";
 
 export interface ApolloOptions {
   logger: Logger;
-  /** Serves Apollo Sandbox on GET and includes stack traces in errors. */
+  /** Includes stack traces in errors, and serves Apollo Sandbox unless `landingPage` is false. */
   development: boolean;
+  /** Serves Apollo Sandbox on GET; default `development`. */
+  landingPage?: boolean;
   /** A token that Sandbox sends as `X-Auth-Token`, for the demo only. */
   sandboxToken?: string;
   limits: RequestLimits;
@@ -58,10 +61,16 @@ export function createApolloServer(
     schema: createSchema(),
     logger,
     includeStacktraceInErrorResponses: development,
+    // Sandbox loads the schema by introspection, so it stays on with Sandbox.
+    introspection: development || options.landingPage === true,
     formatError: (formatted, error) => maskUnexpected(formatted, error, logger),
+    parseOptions: limits.parseOptions,
     validationRules: limits.validationRules,
     plugins: [
       landingPage(options),
+      ApolloServerPluginInlineTrace({
+        includeErrors: { transform: maskUnexpectedInTrace },
+      }),
       ...(limits.plugins as ApolloServerPlugin<RequestContext>[]),
       observabilityPlugin(options.metrics),
     ],
@@ -71,7 +80,9 @@ export function createApolloServer(
 }
 
 function landingPage(options: ApolloOptions): ApolloServerPlugin {
-  if (!options.development) return ApolloServerPluginLandingPageDisabled();
+  if (!(options.landingPage ?? options.development)) {
+    return ApolloServerPluginLandingPageDisabled();
+  }
 
   return ApolloServerPluginLandingPageLocalDefault({
     embed: true,
@@ -108,4 +119,21 @@ function maskUnexpected(
     ...(formatted.path && { path: formatted.path }),
     extensions: { code: "INTERNAL_SERVER_ERROR" },
   };
+}
+
+/**
+ * Rewrites an error for the federated trace (ftv1) that a router asks for.
+ * The trace plugin passes a copy without `originalError`, so the error code
+ * tells a bug from a deliberate error. ImageErrors and Apollo Server's request
+ * errors carry a code, and an error thrown by a bug has none. Bugs are masked
+ * as in the response, and every other error keeps its message and extensions.
+ */
+function maskUnexpectedInTrace(error: GraphQLError): GraphQLError {
+  const code = error.extensions.code;
+  if (typeof code === "string" && code !== "INTERNAL_SERVER_ERROR") {
+    return error;
+  }
+  return new GraphQLError("Internal server error.", {
+    extensions: { code: "INTERNAL_SERVER_ERROR" },
+  });
 }

@@ -52,8 +52,10 @@ export interface Config {
   serviceName: string;
   /** pino log level (`LOG_LEVEL`); default `info`. */
   logLevel: LevelWithSilent;
-  /** True unless `NODE_ENV` is `production`: serves Apollo Sandbox and error stacks. */
+  /** True unless `NODE_ENV` is `production`: includes stack traces in errors. */
   development: boolean;
+  /** Serves Apollo Sandbox on GET (`LANDING_PAGE`: `sandbox` or `off`); default `sandbox` unless `NODE_ENV` is `production`. */
+  landingPage: boolean;
 }
 
 /** Raised for a missing or invalid environment variable; its message names both. */
@@ -163,6 +165,7 @@ export function loadConfig(env: Env = process.env): Config {
     serviceName: env.OTEL_SERVICE_NAME?.trim() || PACKAGE_NAME,
     logLevel: readLogLevel(env),
     development: env.NODE_ENV !== "production",
+    landingPage: readLandingPage(env),
   };
 }
 
@@ -274,6 +277,18 @@ function readTracesEndpoint(env: Env): string | null {
     return `${url.href.replace(/\/+$/, "")}/v1/traces`;
   }
   return null;
+}
+
+function readLandingPage(env: Env): boolean {
+  const value = env.LANDING_PAGE?.trim();
+  if (value === undefined || value === "") {
+    return env.NODE_ENV !== "production";
+  }
+  if (value === "sandbox") return true;
+  if (value === "off") return false;
+  throw new ConfigError(
+    `LANDING_PAGE is invalid: ${JSON.stringify(value)}; expected sandbox or off.`,
+  );
 }
 
 function readLogLevel(env: Env): LevelWithSilent {
