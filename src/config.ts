@@ -37,6 +37,16 @@ export interface Config {
   maxQueryTokens: number;
   /** Maximum `_entities` representations in one request (`MAX_ENTITY_REPRESENTATIONS`); default 1000. */
   maxEntityRepresentations: number;
+  /**
+   * A batch with more distinct image ids than this pages through
+   * `GET /images/detail` before fetching the rest one by one
+   * (`IMAGE_LIST_THRESHOLD`); default 0, which turns the list strategy off.
+   */
+  imageListThreshold: number;
+  /** `limit` of each image list page (`IMAGE_LIST_PAGE_SIZE`); default 1000, Nova's usual maximum. */
+  imageListPageSize: number;
+  /** Maximum image list pages that one batch reads (`IMAGE_LIST_MAX_PAGES`); default 10. */
+  imageListMaxPages: number;
   /** When set (`ROUTER_SECRET`), requests without it in {@link routerSecretHeader} are rejected. */
   routerSecret: string | null;
   /** Header that carries the router secret (`ROUTER_SECRET_HEADER`), in lower case; default `x-router-secret`. */
@@ -154,6 +164,15 @@ export function loadConfig(env: Env = process.env): Config {
       1,
       100_000,
     ),
+    imageListThreshold: readInteger(env, "IMAGE_LIST_THRESHOLD", 0, 0, 100_000),
+    imageListPageSize: readInteger(
+      env,
+      "IMAGE_LIST_PAGE_SIZE",
+      1000,
+      1,
+      10_000,
+    ),
+    imageListMaxPages: readInteger(env, "IMAGE_LIST_MAX_PAGES", 10, 1, 1000),
     routerSecret: readSecret(env, "ROUTER_SECRET"),
     routerSecretHeader: readHeaderName(
       env,

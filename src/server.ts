@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer } from "node:http";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { AddressInfo } from "node:net";
 import type { ApolloServer } from "@apollo/server";
 import cors from "cors";
@@ -108,6 +109,7 @@ export async function startService(
     corsHandler(request, response, () => route(request, response, handler));
   });
   await listen(server, config.port, config.host);
+  let closing: Promise<void> | undefined;
 
   const port = (server.address() as AddressInfo).port;
   const host = ["0.0.0.0", "::"].includes(config.host)
@@ -122,16 +124,53 @@ export async function startService(
     url: `http://${host}:${port}${GRAPHQL_PATH}`,
     port,
     metrics,
-    close: async () => {
-      handler.ready = false;
-      logger.info({ graceMs: config.shutdownGraceMs }, "draining requests");
-      await closeServer(server, config.shutdownGraceMs);
-      await apollo.stop();
-      await client.close();
-      await tracing?.shutdown();
-      logger.info("service stopped");
+    close: () => {
+      closing ??= shutDown(server, handler, tracing);
+      return closing;
     },
   };
+}
+
+/**
+ * Turns readiness off, keeps serving for `shutdownDelayMs`, then closes the
+ * listener and waits up to `shutdownGraceMs` for in-flight requests before
+ * it cuts their connections and closes the upstream pool.
+ */
+async function shutDown(
+  server: Server,
+  handler: Handler,
+  tracing: Tracing | undefined,
+): Promise<void> {
+  const { config, logger, apollo, client } = handler;
+  handler.ready = false;
+  if (config.shutdownDelayMs > 0) {
+    logger.info(
+      { delayMs: config.shutdownDelayMs },
+      "not ready; serving until the shutdown delay ends",
+    );
+    await sleep(config.shutdownDelayMs);
+  }
+
+  logger.info(
+    {
+      graceMs: config.shutdownGraceMs,
+      inFlight: (await handler.metrics.inFlight.get()).values[0]?.value ?? 0,
+    },
+    "draining requests",
+  );
+  const { cutConnections } = await closeServer(server, config.shutdownGraceMs);
+  if (cutConnections > 0) {
+    logger.warn(
+      { cutConnections, graceMs: config.shutdownGraceMs },
+      "shutdown grace period ended; closed connections with requests in flight",
+    );
+  }
+
+  await apollo.stop();
+  // After a cut, resolvers may still wait on upstream calls that nobody reads.
+  await (cutConnections > 0 ? client.destroy() : client.close());
+  await tracing?.shutdown();
+  logger.info("service stopped");
 }
 
 function startTracingIfConfigured(
@@ -271,6 +310,15 @@ function createContext(
       concurrency: config.upstreamConcurrency,
       call: upstreamCall,
       metrics,
+      ...(config.imageListThreshold > 0 && {
+        list: {
+          lister: client,
+          threshold: config.imageListThreshold,
+          pageSize: config.imageListPageSize,
+          maxPages: config.imageListMaxPages,
+          logger,
+        },
+      }),
     }),
     logger,
     upstreamCall,

@@ -3,6 +3,8 @@ import { Deadline } from "../deadline";
 import { ImageError } from "../errors";
 import type { Metrics } from "../observability/metrics";
 import type { CallOptions } from "../upstream/client";
+import { resolveFromList } from "./list-strategy";
+import type { ListStrategy } from "./list-strategy";
 import type { ImageModel } from "./model";
 
 /** The part of the upstream client that the loader uses. */
@@ -19,6 +21,11 @@ export interface ImageLoaderOptions {
   /** The request's deadline and trace context; default: no deadline. */
   call?: CallOptions;
   metrics?: Metrics;
+  /**
+   * The large-batch strategy; default: none, so every id is fetched one by
+   * one. It also stays off while its threshold is 0.
+   */
+  list?: ListStrategy;
 }
 
 export type ImageLoader = DataLoader<string, ImageModel>;
@@ -62,17 +69,23 @@ export function createImageLoader(options: ImageLoaderOptions): ImageLoader {
  */
 async function loadBatch(
   ids: readonly string[],
-  { source, token, concurrency }: ImageLoaderOptions,
+  { source, token, concurrency, list }: ImageLoaderOptions,
   call: CallOptions,
 ): Promise<(ImageModel | Error)[]> {
   if (token === null) return ids.map(() => missingTokenError());
 
   const results = new Array<ImageModel | Error>(ids.length);
-  const pending: number[] = [];
+  let pending: number[] = [];
   ids.forEach((id, index) => {
     if (UUID_PATTERN.test(id)) pending.push(index);
     else results[index] = invalidIdError(id);
   });
+
+  // Only batches above the threshold read the list; the ids that the list
+  // does not resolve come back for the per-id calls below.
+  if (list !== undefined && list.threshold > 0) {
+    pending = await resolveFromList(list, ids, pending, token, call, results);
+  }
 
   await forEachConcurrently(pending, concurrency, async (index) => {
     const id = ids[index]!;

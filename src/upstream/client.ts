@@ -11,6 +11,8 @@ import { getTracer, injectTraceContext } from "../observability/tracing";
 import { parseFault, readRequestId } from "./faults";
 import type { ResponseHeaders } from "./faults";
 import { NotAnImageError, parseImageBody } from "./image";
+import { fetchImagesPage } from "./list";
+import type { ImagesPage, PageRequest } from "./list";
 import { RateLimitWindows } from "./rate-limits";
 import { backoffDelayMs, isRetryableStatus, sleep } from "./retry";
 import type { RetryPolicy } from "./retry";
@@ -123,9 +125,40 @@ export class ImagesApiClient {
     }
   }
 
+  /**
+   * Fetches one page of `GET {baseUrl}/images/detail` over the same pool, in
+   * one attempt without retries.
+   *
+   * @throws ImageError without an `imageId` for every upstream or transport failure.
+   */
+  listImages(
+    token: string,
+    page: PageRequest,
+    call: CallOptions,
+  ): Promise<ImagesPage> {
+    return fetchImagesPage(
+      {
+        dispatcher: this.pool,
+        basePath: this.basePath,
+        timeoutMs: this.options.timeoutMs,
+        maxBodyBytes: this.options.maxBodyBytes,
+        userAgent: this.options.userAgent,
+        logger: this.options.logger,
+      },
+      token,
+      page,
+      call.deadline,
+    );
+  }
+
   /** Closes idle connections and waits for those in use. */
   async close(): Promise<void> {
     await this.pool.close();
+  }
+
+  /** Closes every connection at once and fails the calls still in flight. */
+  async destroy(): Promise<void> {
+    await this.pool.destroy();
   }
 
   /**
