@@ -51,7 +51,13 @@ export interface Config {
   routerSecret: string | null;
   /** Header that carries the router secret (`ROUTER_SECRET_HEADER`), in lower case; default `x-router-secret`. */
   routerSecretHeader: string;
-  /** Time that in-flight requests get to finish after SIGTERM, in milliseconds (`SHUTDOWN_GRACE_MS`); default 10000. */
+  /**
+   * Time from SIGTERM to closing the listener, in milliseconds
+   * (`SHUTDOWN_DELAY_MS`); default 0. In it `/readyz` answers 503 while
+   * requests are still served, so that load balancers can stop routing here.
+   */
+  shutdownDelayMs: number;
+  /** Time that in-flight requests get to finish after the listener closes, in milliseconds (`SHUTDOWN_GRACE_MS`); default 10000. */
   shutdownGraceMs: number;
   /**
    * OTLP/HTTP endpoint for traces, from `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`
@@ -179,6 +185,7 @@ export function loadConfig(env: Env = process.env): Config {
       "ROUTER_SECRET_HEADER",
       "x-router-secret",
     ),
+    shutdownDelayMs: readInteger(env, "SHUTDOWN_DELAY_MS", 0, 0, 600_000),
     shutdownGraceMs: readInteger(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
     otlpTracesEndpoint: readTracesEndpoint(env),
     serviceName: env.OTEL_SERVICE_NAME?.trim() || PACKAGE_NAME,

@@ -104,19 +104,33 @@ export function listen(
   });
 }
 
+export interface CloseResult {
+  /** Connections still open when the grace period ended, closed without waiting. */
+  cutConnections: number;
+}
+
 /**
  * Stops accepting connections and resolves when every open one has closed,
  * or after `graceMs`, when the remaining connections are cut.
  */
-export function closeServer(server: Server, graceMs: number): Promise<void> {
+export function closeServer(
+  server: Server,
+  graceMs: number,
+): Promise<CloseResult> {
   return new Promise((resolve) => {
-    const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+    let cutConnections = 0;
+    const cut = setTimeout(() => {
+      server.getConnections((error, count) => {
+        cutConnections = error === null ? count : 0;
+        server.closeAllConnections();
+      });
+    }, graceMs);
     // Keep-alive connections turn idle as their last responses finish.
     const sweep = setInterval(() => server.closeIdleConnections(), 100);
     server.close(() => {
       clearTimeout(cut);
       clearInterval(sweep);
-      resolve();
+      resolve({ cutConnections });
     });
     server.closeIdleConnections();
   });

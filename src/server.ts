@@ -40,8 +40,9 @@ export interface RunningService {
   port: number;
   metrics: Metrics;
   /**
-   * Stops taking connections, lets in-flight requests finish within the
-   * shutdown grace period, then closes the upstream pool.
+   * Turns readiness off, stops taking connections after the shutdown delay,
+   * lets in-flight requests finish within the shutdown grace period, then
+   * closes the upstream pool. Later calls return the same promise.
    */
   close(): Promise<void>;
 }
