@@ -57,7 +57,10 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  /** Outcome: `success` (no errors), `partial` (data and errors) or `failure` (no data). */
+  /**
+   * Outcome: `success` (no errors), `partial` (errors, and some root field
+   * has data) or `failure` (errors, and no data or every root field null).
+   */
   readonly operations = new Counter({
     name: "graphql_operations_total",
     help: "GraphQL operations answered, by outcome.",

@@ -47,7 +47,7 @@ export function observabilityPlugin(
           const outcome =
             errors.length === 0
               ? "success"
-              : result?.data != null
+              : hasSomeData(result?.data)
                 ? "partial"
                 : "failure";
           metrics.operations.inc({ outcome });
@@ -63,4 +63,12 @@ export function observabilityPlugin(
       };
     },
   };
+}
+
+/** True when at least one root field of `data` is not null. */
+function hasSomeData(
+  data: Record<string, unknown> | null | undefined,
+): boolean {
+  if (data == null) return false;
+  return Object.values(data).some((value) => value !== null);
 }
