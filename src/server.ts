@@ -84,6 +84,7 @@ export async function startService(
   const apollo = createApolloServer({
     logger,
     development: config.development,
+    landingPage: config.landingPage,
     metrics,
     limits: {
       maxDepth: config.maxQueryDepth,
