@@ -78,6 +78,8 @@ export async function startApolloGateway(
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     logger: options.logger ?? silentLogger,
+    // Sandbox reads the schema by introspection, also with NODE_ENV=production.
+    ...(options.sandbox !== undefined && { introspection: true }),
     plugins: [landingPage(options.sandbox)],
   });
   const { url } = await startStandaloneServer(apollo, {

@@ -5,6 +5,11 @@ import { startService } from "../../src/server";
 import type { RunningService } from "../../src/server";
 import { DEMO_TOKEN, startSimulator } from "../../simulator";
 import type { Simulator } from "../../simulator";
+import {
+  SUPERGRAPH_EXAMPLE_OPERATION,
+  startLocalSupergraph,
+} from "../../examples/supergraph";
+import type { LocalSupergraph } from "../../examples/supergraph";
 import { findChromium, launchChromium, openLoopbackPage } from "./chromium";
 import type { HeadlessChromium } from "./chromium";
 
@@ -203,5 +208,44 @@ describeInChromium("landing page in production", () => {
     } finally {
       await service.close();
     }
+  });
+});
+
+describeInChromium("gateway landing page of npm run supergraph", () => {
+  let supergraph: LocalSupergraph;
+  let content: PageContent;
+
+  beforeAll(async () => {
+    supergraph = await startLocalSupergraph({
+      config: loadConfig({
+        IMAGES_API_URL: "http://127.0.0.1/replaced-by-the-simulator",
+        PORT: "0",
+        HOST: "127.0.0.1",
+        SHUTDOWN_GRACE_MS: "0",
+      }),
+      logger: pino({ level: "silent" }),
+      gatewayPort: 0,
+      serversPort: 0,
+      simulatorPort: 0,
+    });
+    content = await openInBrowser(supergraph.gateway.url);
+  });
+
+  afterAll(async () => {
+    await supergraph?.close();
+  });
+
+  test("points Sandbox at the gateway", () => {
+    expect(content.status).toBe(200);
+    expect(content.initialEndpoint).toBe(supergraph.gateway.url);
+  });
+
+  test("prefills the servers operation and token", () => {
+    expect(content.sandboxConfig?.initialState.document).toBe(
+      SUPERGRAPH_EXAMPLE_OPERATION,
+    );
+    expect(content.sandboxConfig?.initialState.headers).toEqual({
+      "X-Auth-Token": supergraph.token,
+    });
   });
 });
