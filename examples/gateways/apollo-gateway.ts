@@ -81,6 +81,8 @@ export async function startApolloGateway(
     // Sandbox reads the schema by introspection, also with NODE_ENV=production.
     ...(options.sandbox !== undefined && { introspection: true }),
     plugins: [landingPage(options.sandbox)],
+    // The caller stops the gateway, so that a process stops in order.
+    stopOnTerminationSignals: false,
   });
   const { url } = await startStandaloneServer(apollo, {
     listen: { port: options.port ?? 0, host: options.host ?? "127.0.0.1" },

@@ -72,6 +72,8 @@ export async function startServersSubgraph(
   const apollo = new ApolloServer({
     schema: createServersSchema(options.servers ?? EXAMPLE_SERVERS),
     logger: options.logger ?? silentLogger,
+    // The caller stops the subgraph, so that a process stops in order.
+    stopOnTerminationSignals: false,
   });
   const { url } = await startStandaloneServer(apollo, {
     listen: { port: options.port ?? 0, host: options.host ?? "127.0.0.1" },
