@@ -8,7 +8,7 @@ import { ApolloGateway, RemoteGraphQLDataSource } from "@apollo/gateway";
 /** The header that carries the caller's Cloud Servers token. */
 export const AUTH_TOKEN_HEADER = "x-auth-token";
 
-/** What Apollo Sandbox opens with on the gateway's landing page. */
+/** The operation and headers that Apollo Sandbox opens with on the landing page. */
 export interface SandboxSettings {
   document: string;
   variables?: Record<string, unknown>;

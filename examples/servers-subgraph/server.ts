@@ -15,8 +15,8 @@ export const serversTypeDefs = parse(
 
 /**
  * Builds the Servers subgraph schema over a fixed list of servers. Each
- * server returns only `{ id }` for its image, and the router asks the images
- * subgraph for the rest.
+ * server returns only `{ id }` for its image, and the router requests the rest
+ * from the images subgraph.
  */
 export function createServersSchema(
   servers: readonly ExampleServer[],

@@ -26,7 +26,7 @@ const CHROMIUM_FLAGS = [
   "--disable-sync",
 ];
 
-/** The Chromium binary, or null when it is not installed. */
+/** Finds the Chromium binary, and returns null when it is not installed. */
 export function findChromium(): string | null {
   const path = process.env.CHROMIUM_PATH?.trim() || DEFAULT_CHROMIUM_PATH;
   return existsSync(path) ? path : null;
@@ -45,7 +45,7 @@ export async function launchChromium(
   const userDataDir = await mkdtemp(join(tmpdir(), "chromium-profile-"));
   const browser = await puppeteer.launch({
     executablePath,
-    // Only these flags: puppeteer's defaults would add others.
+    // Pass exactly these flags, because puppeteer's defaults add others.
     ignoreDefaultArgs: true,
     args: [...CHROMIUM_FLAGS, `--user-data-dir=${userDataDir}`],
     pipe: true,

@@ -13,10 +13,10 @@ import type { LocalSupergraph } from "../../examples/supergraph";
 import { findChromium, launchChromium, openLoopbackPage } from "./chromium";
 import type { HeadlessChromium } from "./chromium";
 
-/** Where the landing page loads the Sandbox script from. */
+/** Origin and path prefix of the Sandbox script that the landing page loads. */
 const SANDBOX_CDN = "https://embeddable-sandbox.cdn.apollographql.com/";
 
-/** What the landing page stores for Apollo Sandbox, in its inline script. */
+/** The Sandbox settings that the landing page stores in its inline script. */
 interface EmbeddedSandboxConfig {
   target: string;
   initialState: {
@@ -82,7 +82,7 @@ async function startWithEnv(
     IMAGES_API_URL: simulator.imagesApiUrl,
     PORT: "0",
     HOST: "127.0.0.1",
-    // The browser keeps its connection open: close it at once on shutdown.
+    // The browser keeps its connection open, so shut down without waiting.
     SHUTDOWN_GRACE_MS: "0",
     ...env,
   });
@@ -93,7 +93,7 @@ async function startWithEnv(
   });
 }
 
-/** Opens a URL in Chromium, as a person would, and reads what it shows. */
+/** Opens a URL in Chromium, as a person would, and reads the page. */
 async function openInBrowser(url: string): Promise<PageContent> {
   const { page, blocked } = await openLoopbackPage(chromium.browser);
   try {
@@ -203,7 +203,7 @@ describeInChromium("landing page in production", () => {
       expect(content.sandboxConfig?.initialState.document).toBe(
         EXAMPLE_OPERATION,
       );
-      // Only the demo passes a token: a deployment never embeds one.
+      // Only the demo passes a token, so a deployment embeds none.
       expect(content.sandboxConfig?.initialState.headers).toBeUndefined();
     } finally {
       await service.close();

@@ -37,7 +37,7 @@ function objectType(supergraph: DocumentNode, name: string) {
   return type;
 }
 
-/** The `@join__*` directives of a type, printed, such as `@join__type(graph: IMAGES, key: "id")`. */
+/** Prints the directives of a type, such as `@join__type(graph: IMAGES, key: "id")`. */
 function typeJoins(supergraph: DocumentNode, typeName: string): string[] {
   return (objectType(supergraph, typeName).directives ?? []).map(print);
 }

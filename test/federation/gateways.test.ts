@@ -98,6 +98,7 @@ describe.each(GATEWAYS)("$name", ({ start }) => {
     expect(joined[0]?.image?.type).toBe("BASE");
     expect(joined[1]?.image?.type).toBe("SNAPSHOT");
     expect(joined[2]?.image?.name).toBe("Windows Server 2012 R2");
+    // The missing image is null as a whole because metadata is non-null.
     expect(joined[7]?.image).toBeNull();
     expect(joined[8]?.image?.id).toBe(SEED_IMAGE_IDS.ubuntu);
   });

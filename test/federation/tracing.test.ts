@@ -3,7 +3,7 @@ import { SEED_IMAGE_IDS } from "../../simulator";
 import { postGraphQL, startStack } from "../support/stack";
 import type { GraphQLResult, Stack } from "../support/stack";
 
-/** The header with which a router asks a subgraph for an inline trace. */
+/** The header with which a router requests an inline trace from a subgraph. */
 const TRACE_HEADER = { "apollo-federation-include-trace": "ftv1" };
 
 const MISSING_IMAGE_ID = "00000000-0000-4000-8000-000000000404";
@@ -51,20 +51,20 @@ function traceErrors(trace: Trace): TracedError[] {
   return (trace.root?.child ?? []).flatMap((child) => nodeErrors(child, []));
 }
 
-/** A node has a response name for a field, and an index for a list item. */
+/** Collects the errors of a node and its children. A field node has a response name, and a list item an index. */
 function nodeErrors(
   node: Trace.INode,
   path: (string | number)[],
 ): TracedError[] {
-  const here = [...path, node.responseName || (node.index ?? 0)];
+  const nodePath = [...path, node.responseName || (node.index ?? 0)];
   const own = (node.error ?? []).map((error) => ({
-    path: here,
+    path: nodePath,
     message: error.message ?? "",
     json: JSON.parse(error.json ?? "{}") as Record<string, unknown>,
   }));
   return [
     ...own,
-    ...(node.child ?? []).flatMap((child) => nodeErrors(child, here)),
+    ...(node.child ?? []).flatMap((child) => nodeErrors(child, nodePath)),
   ];
 }
 
