@@ -40,6 +40,9 @@ interface PageContent {
   blocked: string[];
 }
 
+// Starting Chromium can take several seconds on a loaded machine.
+jest.setTimeout(60_000);
+
 const chromiumPath = findChromium();
 const inCi = process.env.CI === "true";
 

@@ -25,21 +25,29 @@ interface JoinedServer {
   } | null;
 }
 
-let supergraph: LocalSupergraph;
-
-beforeAll(async () => {
-  supergraph = await startLocalSupergraph({
+/** Starts the stack of `npm run supergraph` on free ports. */
+function startOnFreePorts(
+  env: Record<string, string> = {},
+): Promise<LocalSupergraph> {
+  return startLocalSupergraph({
     config: loadConfig({
       IMAGES_API_URL: "http://127.0.0.1/replaced-by-the-simulator",
       PORT: "0",
       HOST: "127.0.0.1",
       SHUTDOWN_GRACE_MS: "0",
+      ...env,
     }),
     logger: pino({ level: "silent" }),
     gatewayPort: 0,
     serversPort: 0,
     simulatorPort: 0,
   });
+}
+
+let supergraph: LocalSupergraph;
+
+beforeAll(async () => {
+  supergraph = await startOnFreePorts();
 });
 
 afterAll(async () => {
@@ -112,4 +120,21 @@ test("each distinct image is fetched once", async () => {
   expect(calls).toHaveLength(distinctImages.size);
   expect(new Set(calls.map((call) => call.imageId))).toEqual(distinctImages);
   expect(distinctImages).toContain(SEED_IMAGE_IDS.snapshot);
+});
+
+test("gateway sends the router secret", async () => {
+  const secured = await startOnFreePorts({
+    ROUTER_SECRET: "local-router-secret-0123456789",
+  });
+  try {
+    const { body } = await postGraphQL(secured.gateway.url, NEWCOMER_QUERY, {
+      token: secured.token,
+    });
+
+    expect(body.errors).toBeUndefined();
+    const servers = body.data?.servers as JoinedServer[];
+    expect(serverNamed(servers, "web-01").image?.name).toBe("Ubuntu 11.10");
+  } finally {
+    await secured.close();
+  }
 });
