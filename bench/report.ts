@@ -1,0 +1,209 @@
+import type { BenchResults, CurvePoint, ScenarioRow } from "./run";
+
+/** Distinct images per operation in each scenario. */
+const DISTINCT_IMAGES: Record<ScenarioRow["scenario"], number> = {
+  single: 1,
+  entities: 20,
+  join: 10,
+  "join-faults": 10,
+};
+
+/** Prints the machine, the scenario table, the ratios, the curve and the targets as Markdown. */
+export function printReport(results: BenchResults): void {
+  const lines = [
+    ...machineLines(results),
+    "",
+    ...scenarioTable(results.rows),
+    "",
+    ...ratioTable(results.rows),
+    "",
+    ...curveTable(results.curve),
+    "",
+    ...targetLines(results),
+  ];
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+function machineLines(results: BenchResults): string[] {
+  const { machine, options } = results;
+  const load = (values: number[]) => values.map((v) => v.toFixed(2)).join(" ");
+  return [
+    `## Run of ${results.startedAt}`,
+    "",
+    `- machine: ${machine.cores} × ${machine.cpus}, ${machine.memoryGiB} GiB, Node ${machine.node}`,
+    `- load average (1, 5, 15 min): ${load(machine.loadAverage)} at the start, ${load(machine.loadAverageEnd)} at the end`,
+    `- upstream latency ${options.latencyMs} ms; ${options.durationSeconds} s per run after ${options.warmupSeconds} s of warm-up; ${options.connections} connections`,
+    `- one direct upstream call: median ${fixed(results.upstreamCallMs, 2)} ms`,
+  ];
+}
+
+function scenarioTable(rows: readonly ScenarioRow[]): string[] {
+  const lines = [
+    "| scenario | contender | req/s | p50 ms | p99 ms | alone p50 ms | upstream calls/op | CPU ms/op | peak RSS MB | errors |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+  ];
+  for (const row of rows) {
+    const { load, alone } = row;
+    lines.push(
+      `| ${row.scenario} | ${row.label} | ${fixed(load?.requestsPerSecond, 0)} | ${fixed(load?.p50Ms, 1)} | ${fixed(load?.p99Ms, 1)} | ${fixed(alone?.medianMs, 2)} | ${fixed(alone?.callsPerOperation, 1)} | ${fixed(load?.cpuMsPerOperation, 2)} | ${fixed(load && load.maxRssBytes / 2 ** 20, 0)} | ${describeErrors(row)} |`,
+    );
+  }
+  return lines;
+}
+
+function describeErrors(row: ScenarioRow): string {
+  if (row.error !== undefined) return `failed: ${row.error.slice(0, 120)}`;
+  const parts: string[] = [];
+  const problems = row.alone?.problems ?? [];
+  if (problems.length > 0) {
+    parts.push(
+      `${problems.length} wrong answers: ${problems[0]!.slice(0, 120)}`,
+    );
+  }
+  if (row.load !== undefined && row.load.non2xx > 0) {
+    parts.push(`${row.load.non2xx} non-2xx`);
+  }
+  if (row.load !== undefined && row.load.errors > 0) {
+    parts.push(`${row.load.errors} connection errors`);
+  }
+  return parts.length === 0 ? "none" : parts.join("; ");
+}
+
+/** Throughput and latency of this service against each other contender. */
+function ratioTable(rows: readonly ScenarioRow[]): string[] {
+  const lines = [
+    "Ratios against this service, from the same run:",
+    "",
+    "| scenario | contender | this service's req/s ÷ theirs | their p50 ÷ this service's | their CPU/op ÷ this service's |",
+    "| --- | --- | ---: | ---: | ---: |",
+  ];
+  for (const row of rows) {
+    if (row.contender === "service") continue;
+    const ours = findRow(rows, row.scenario, "service");
+    const theirs = row.load;
+    const mine = ours?.load;
+    lines.push(
+      `| ${row.scenario} | ${row.label} | ${ratio(mine?.requestsPerSecond, theirs?.requestsPerSecond)} | ${ratio(theirs?.p50Ms, mine?.p50Ms)} | ${ratio(theirs?.cpuMsPerOperation, mine?.cpuMsPerOperation)} |`,
+    );
+  }
+  return lines;
+}
+
+function curveTable(points: readonly CurvePoint[]): string[] {
+  if (points.length === 0) return ["The cost curve was skipped."];
+  const lines = [
+    "Cost curve: one `_entities` operation with N distinct images, sent one at a time:",
+    "",
+    "| upstream latency | N | contender | median ms | upstream calls/op | errors |",
+    "| ---: | ---: | --- | ---: | ---: | --- |",
+  ];
+  for (const point of points) {
+    const problems = point.result?.problems ?? [];
+    const errors =
+      point.error ??
+      (problems.length === 0
+        ? "none"
+        : `${problems.length}: ${problems[0]!.slice(0, 100)}`);
+    lines.push(
+      `| ${point.latencyMs} ms | ${point.distinctImages} | ${point.contender} | ${fixed(point.result?.medianMs, 1)} | ${fixed(point.result?.callsPerOperation, 1)} | ${errors} |`,
+    );
+  }
+  return lines;
+}
+
+/** Checks the service's targets against this run's numbers. */
+function targetLines(results: BenchResults): string[] {
+  const { rows } = results;
+  const lines = ["Targets of this service in this run:", ""];
+  const check = (met: boolean | undefined, text: string) =>
+    lines.push(
+      `- ${met === undefined ? "NOT MEASURED" : met ? "MET" : "NOT MET"}: ${text}`,
+    );
+
+  const ours = rows.filter((row) => row.contender === "service" && row.alone);
+  const extraCalls = ours.filter(
+    (row) => row.alone!.callsPerOperation > DISTINCT_IMAGES[row.scenario],
+  );
+  check(
+    ours.length === 0 ? undefined : extraCalls.length === 0,
+    `upstream calls per operation at most the distinct images (${ours.map((row) => `${row.scenario} ${fixed(row.alone!.callsPerOperation, 1)} of ${DISTINCT_IMAGES[row.scenario]}`).join(", ")})`,
+  );
+
+  const entities = findRow(rows, "entities", "service")?.alone?.medianMs;
+  check(
+    entities === undefined || results.options.latencyMs !== 20
+      ? undefined
+      : entities <= 1.5 * results.upstreamCallMs,
+    `_entities of 100 representations of 20 images at 20 ms upstream latency within 1.5 × one upstream call: ${fixed(entities, 2)} ms alone against 1.5 × ${fixed(results.upstreamCallMs, 2)} ms`,
+  );
+
+  for (const scenario of ["single", "join"] as const) {
+    const mine = findRow(rows, scenario, "service")?.load?.requestsPerSecond;
+    for (const other of ["rest-datasource", "mesh"] as const) {
+      const theirs = findRow(rows, scenario, other)?.load?.requestsPerSecond;
+      const measured = mine !== undefined && theirs !== undefined && theirs > 0;
+      check(
+        measured ? mine / theirs >= 1.5 : undefined,
+        `${scenario}: at least 1.5 × the throughput of ${other}: ${ratio(mine, theirs)}`,
+      );
+    }
+  }
+
+  const single = findRow(rows, "single", "service");
+  const raw = findRow(rows, "single", "raw");
+  const loaded =
+    single?.load && raw?.load ? single.load.p50Ms - raw.load.p50Ms : undefined;
+  const alone =
+    single?.alone && raw?.alone
+      ? single.alone.medianMs - raw.alone.medianMs
+      : undefined;
+  check(
+    loaded === undefined ? undefined : loaded <= 1,
+    `single: p50 under load within 1 ms of the raw upstream's: ${fixed(loaded, 2)} ms more`,
+  );
+  check(
+    alone === undefined ? undefined : alone <= 1,
+    `single: median of one request at a time within 1 ms of the raw upstream's: ${fixed(alone, 2)} ms more`,
+  );
+
+  const rss = Math.max(
+    ...rows
+      .filter((row) => row.contender === "service" && row.load)
+      .map((row) => row.load!.maxRssBytes),
+  );
+  check(
+    Number.isFinite(rss) ? rss < 150 * 2 ** 20 : undefined,
+    `peak RSS under 150 MB: ${fixed(rss / 2 ** 20, 0)} MB`,
+  );
+  return lines;
+}
+
+function findRow(
+  rows: readonly ScenarioRow[],
+  scenario: ScenarioRow["scenario"],
+  contender: ScenarioRow["contender"],
+): ScenarioRow | undefined {
+  return rows.find(
+    (row) => row.scenario === scenario && row.contender === contender,
+  );
+}
+
+function fixed(value: number | undefined, digits: number): string {
+  return value === undefined || !Number.isFinite(value)
+    ? "–"
+    : value.toFixed(digits);
+}
+
+function ratio(
+  numerator: number | undefined,
+  denominator: number | undefined,
+): string {
+  if (
+    numerator === undefined ||
+    denominator === undefined ||
+    denominator === 0
+  ) {
+    return "–";
+  }
+  return `${(numerator / denominator).toFixed(2)}×`;
+}
