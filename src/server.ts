@@ -22,7 +22,11 @@ import {
 } from "./http";
 import { createImageLoader } from "./images/loader";
 import { Metrics } from "./observability/metrics";
-import { extractTraceContext, startTracing } from "./observability/tracing";
+import {
+  FLUSH_TIMEOUT_MS,
+  extractTraceContext,
+  startTracing,
+} from "./observability/tracing";
 import type { Tracing } from "./observability/tracing";
 import { PACKAGE_NAME, PACKAGE_VERSION } from "./package-files";
 import { ImagesApiClient } from "./upstream/client";
@@ -171,7 +175,12 @@ async function shutDown(
   await apollo.stop();
   // After a cut, resolvers may still wait on upstream calls that nobody reads.
   await (cutConnections > 0 ? client.destroy() : client.close());
-  await tracing?.shutdown();
+  if (tracing !== undefined && !(await tracing.shutdown())) {
+    logger.warn(
+      { timeoutMs: FLUSH_TIMEOUT_MS },
+      "exporting the last spans failed or timed out; they are dropped",
+    );
+  }
   logger.info("service stopped");
 }
 

@@ -23,9 +23,18 @@ export function getTracer(): Tracer {
 }
 
 export interface Tracing {
-  /** Sends the spans still buffered and unregisters the provider. */
-  shutdown(): Promise<void>;
+  /**
+   * Sends the spans still buffered and unregisters the provider. Resolves
+   * false when the export did not finish within {@link FLUSH_TIMEOUT_MS}.
+   */
+  shutdown(): Promise<boolean>;
 }
+
+/**
+ * Maximum time that shutdown waits for the last export, so that an
+ * unreachable collector cannot hold the process past its grace period.
+ */
+export const FLUSH_TIMEOUT_MS = 5000;
 
 /**
  * Registers a tracer provider that exports spans over OTLP/HTTP to
@@ -39,17 +48,34 @@ export function startTracing(endpoint: string, serviceName: string): Tracing {
       [ATTR_SERVICE_VERSION]: PACKAGE_VERSION,
     }),
     spanProcessors: [
-      new BatchSpanProcessor(new OTLPTraceExporter({ url: endpoint })),
+      new BatchSpanProcessor(
+        new OTLPTraceExporter({
+          url: endpoint,
+          timeoutMillis: FLUSH_TIMEOUT_MS,
+        }),
+      ),
     ],
   });
   provider.register();
 
   return {
     shutdown: async () => {
-      await provider.shutdown();
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), FLUSH_TIMEOUT_MS);
+      });
+      const flushed = await Promise.race([
+        provider.shutdown().then(
+          () => true,
+          () => false,
+        ),
+        timedOut,
+      ]);
+      clearTimeout(timer);
       trace.disable();
       context.disable();
       propagation.disable();
+      return flushed;
     },
   };
 }
