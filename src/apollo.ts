@@ -13,7 +13,7 @@ import { createLimits } from "./limits";
 import type { RequestLimits } from "./limits";
 import type { Metrics } from "./observability/metrics";
 import { observabilityPlugin } from "./observability/plugin";
-import { createSchema } from "./schema";
+import { createSchema, servedOperationTypesRule } from "./schema";
 
 /** The operation that Apollo Sandbox opens with. */
 export const EXAMPLE_OPERATION = `query Image($id: ID!) {
@@ -65,7 +65,7 @@ export function createApolloServer(
     introspection: development || options.landingPage === true,
     formatError: (formatted, error) => maskUnexpected(formatted, error, logger),
     parseOptions: limits.parseOptions,
-    validationRules: limits.validationRules,
+    validationRules: [servedOperationTypesRule, ...limits.validationRules],
     plugins: [
       landingPage(options),
       ApolloServerPluginInlineTrace({

@@ -78,6 +78,94 @@ test("hostile entity ids are rejected one by one", async () => {
   expect(stack.simulator.imageRequests()).toHaveLength(1);
 });
 
+const ENTITIES_QUERY = `query ($representations: [_Any!]!) {
+  _entities(representations: $representations) { ... on Image { id name } }
+}`;
+
+const MALFORMED_REPRESENTATIONS: [string, unknown][] = [
+  ["missing id", { __typename: "Image" }],
+  ["null id", { __typename: "Image", id: null }],
+  ["numeric id", { __typename: "Image", id: 42 }],
+  ["array id", { __typename: "Image", id: [SEED_IMAGE_IDS.ubuntu] }],
+  ["missing __typename", { id: SEED_IMAGE_IDS.ubuntu }],
+  ["numeric __typename", { __typename: 5, id: SEED_IMAGE_IDS.ubuntu }],
+  ["unknown type", { __typename: "Flavor", id: "x" }],
+  ["root type", { __typename: "Query" }],
+  ["unresolvable Server", { __typename: "Server", id: "s-1" }],
+  ["string", "Image"],
+  ["array", [SEED_IMAGE_IDS.ubuntu]],
+];
+
+test.each(MALFORMED_REPRESENTATIONS)(
+  "representation with %s fails alone",
+  async (_label, representation) => {
+    const { status, body } = await stack.query(ENTITIES_QUERY, {
+      variables: {
+        representations: [
+          { __typename: "Image", id: SEED_IMAGE_IDS.ubuntu },
+          representation,
+          { __typename: "Image", id: "not-a-uuid" },
+        ],
+      },
+    });
+
+    expect(status).toBe(200);
+    expect(body.data?._entities).toEqual([
+      { id: SEED_IMAGE_IDS.ubuntu, name: "Ubuntu 11.10" },
+      null,
+      null,
+    ]);
+    expect(body.errors?.map((error) => error.path)).toEqual([
+      ["_entities", 1],
+      ["_entities", 2],
+    ]);
+    expect(body.errors?.map((error) => error.extensions?.code)).toEqual([
+      "BAD_USER_INPUT",
+      "BAD_USER_INPUT",
+    ]);
+    expect(body.errors?.[0]?.message).toMatch(
+      /^Invalid entity representation at index 1: /,
+    );
+    expect(stack.simulator.imageRequests()).toHaveLength(1);
+    const errorLines = stack.log.lines
+      .map((line) => JSON.parse(line) as { level: number; msg: string })
+      .filter((line) => line.level >= 50);
+    expect(errorLines).toEqual([]);
+  },
+);
+
+test("malformed representation without token", async () => {
+  const { body } = await stack.query(ENTITIES_QUERY, {
+    token: null,
+    variables: {
+      representations: [
+        { __typename: "Image", id: SEED_IMAGE_IDS.ubuntu },
+        { __typename: "Image" },
+      ],
+    },
+  });
+
+  const codeByPath = new Map(
+    body.errors?.map((error) => [
+      JSON.stringify(error.path),
+      error.extensions?.code,
+    ]),
+  );
+  expect(body.data?._entities).toEqual([null, null]);
+  expect(codeByPath.get('["_entities",0]')).toBe("UNAUTHENTICATED");
+  expect(codeByPath.get('["_entities",1]')).toBe("BAD_USER_INPUT");
+});
+
+test("mutation is rejected in validation", async () => {
+  const { status, body } = await stack.query("mutation { __typename }");
+
+  expect(status).toBe(400);
+  expect(body.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
+  expect(body.errors?.[0]?.message).toBe(
+    "This subgraph serves queries only; it has no mutation type.",
+  );
+});
+
 test("upper-case UUID is accepted", async () => {
   const id = SEED_IMAGE_IDS.ubuntu.toUpperCase();
   const { body } = await stack.query(`{ image(id: "${id}") { id name } }`);
