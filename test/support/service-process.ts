@@ -22,8 +22,11 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
 import { createInterface } from "node:readline";
 import ts from "typescript";
+import { request } from "undici";
 
 const REPO_ROOT = join(__dirname, "..", "..");
 /** Files at the package root that the compiled service reads at run time. */
@@ -117,17 +120,42 @@ export interface ServiceProcess {
   kill(): void;
 }
 
-/** Maximum time from spawning the process to its "service started" line. */
+/** Maximum time from spawning the process to its first answer on `/livez`. */
 const START_TIMEOUT_MS = 60_000;
+
+/** Returns a TCP port that is free on loopback at the time of the call. */
+async function findFreePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Polls `/livez` until it answers 200. */
+async function waitForLivez(origin: string): Promise<void> {
+  for (;;) {
+    try {
+      const response = await request(`${origin}/livez`);
+      await response.body.dump();
+      if (response.statusCode === 200) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 /**
  * Starts the compiled service on a free loopback port with `env` on top of
- * a minimal environment, and resolves once it logs "service started".
+ * a minimal environment, and resolves once `/livez` answers.
  */
 export async function startServiceProcess(
   packageDir: string,
   env: Record<string, string>,
 ): Promise<ServiceProcess> {
+  const port = await findFreePort();
+  const origin = `http://127.0.0.1:${port}`;
   const child = spawn(
     process.execPath,
     [join(packageDir, "dist", "src", "main.js")],
@@ -137,7 +165,7 @@ export async function startServiceProcess(
         PATH: process.env.PATH ?? "",
         NODE_ENV: "production",
         HOST: "127.0.0.1",
-        PORT: "0",
+        PORT: String(port),
         LOG_LEVEL: "info",
         ...env,
       },
@@ -189,8 +217,8 @@ export async function startServiceProcess(
   };
 
   let timer: NodeJS.Timeout | undefined;
-  const started = await Promise.race([
-    waitForLog((line) => line.msg === "service started"),
+  await Promise.race([
+    waitForLivez(origin),
     exited.then((code) => {
       throw new Error(
         `The service exited with ${code} before it started:\n${output()}`,
@@ -201,20 +229,12 @@ export async function startServiceProcess(
         kill();
         reject(
           new Error(
-            `The service did not log "service started" within ${START_TIMEOUT_MS} ms:\n${output()}`,
+            `The service did not answer on /livez within ${START_TIMEOUT_MS} ms:\n${output()}`,
           ),
         );
       }, START_TIMEOUT_MS);
     }),
   ]).finally(() => clearTimeout(timer));
 
-  return {
-    child,
-    origin: `http://127.0.0.1:${String(started.port)}`,
-    logs,
-    output,
-    waitForLog,
-    exited,
-    kill,
-  };
+  return { child, origin, logs, output, waitForLog, exited, kill };
 }
