@@ -53,7 +53,7 @@ export interface Config {
   routerSecretHeader: string;
   /**
    * Time from SIGTERM to closing the listener, in milliseconds
-   * (`SHUTDOWN_DELAY_MS`); default 0. In it `/readyz` answers 503 while
+   * (`SHUTDOWN_DELAY_MS`); default 0. Meanwhile `/readyz` returns 503 while
    * requests are still served, so that load balancers can stop routing here.
    */
   shutdownDelayMs: number;

@@ -173,7 +173,8 @@ async function shutDown(
   }
 
   await apollo.stop();
-  // After a cut, resolvers may still wait on upstream calls that nobody reads.
+  // After a cut, resolvers may still wait on upstream calls whose results
+  // can no longer be sent.
   await (cutConnections > 0 ? client.destroy() : client.close());
   if (tracing !== undefined && !(await tracing.shutdown())) {
     logger.warn(

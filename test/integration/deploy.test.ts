@@ -1,5 +1,5 @@
 // Checks the Kubernetes manifests in deploy/ against the service: the
-// probes and the scrape annotation point at endpoints that answer, the
+// probes and the scrape annotation point at endpoints that respond, the
 // ports agree, the environment is valid configuration, and the objects
 // refer to each other by the right names and labels.
 
@@ -85,7 +85,7 @@ const podLabels = deployment.spec.template.metadata.labels as Record<
 >;
 const container = podSpec.containers[0]!;
 
-/** The container's plain environment, secrets left out. */
+/** Returns the container's environment variables that have a plain value. */
 function containerEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const variable of container.env) {

@@ -47,7 +47,7 @@ interface Answer {
   };
 }
 
-/** Posts `{ image(id) }` on a connection of its own and reads the whole answer. */
+/** Posts `{ image(id) }` on a connection of its own and reads the whole response. */
 async function queryImage(origin: string, id: string): Promise<Answer> {
   const response = await request(`${origin}/graphql`, {
     method: "POST",

@@ -17,7 +17,7 @@ const SOAK_SECONDS = Number(process.env.SOAK_SECONDS ?? 5);
 const CALLERS = Number(process.env.SOAK_CALLERS ?? 32);
 const UPSTREAM_MAX_CONNECTIONS = 16;
 const MAX_ALIASES = 20;
-/** A token that only ever asks for the image in a 413 storm. */
+/** A token that is only sent with requests for the image in a 413 storm. */
 const STORM_TOKEN = "storm-token-0123456789";
 /** Seconds in the Retry-After of the 413 storm. */
 const STORM_RETRY_AFTER = 30;
@@ -25,7 +25,7 @@ const MISSING_ID = "00000000-0000-4000-8000-000000000000";
 const MiB = 1024 * 1024;
 
 // NOTE: under this load about 1 in 50 reset attempts reaches the simulator
-// and is reset there, but the service sees no error until its attempt
+// and is reset there, but the service gets no error until its attempt
 // timeout, so a reset image may end as UPSTREAM_TIMEOUT. The cause (undici
 // or the loopback stack) is not established. Both codes are accepted.
 

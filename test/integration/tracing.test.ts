@@ -290,7 +290,7 @@ describe("tracing on", () => {
 });
 
 test("stuck collector does not block shutdown", async () => {
-  // A collector that accepts connections and never answers.
+  // A collector that accepts connections and never responds.
   const stuck = createServer(() => undefined);
   await new Promise<void>((resolve) => stuck.listen(0, "127.0.0.1", resolve));
   const { port } = stuck.address() as AddressInfo;

@@ -2,9 +2,9 @@
 // of signals, exit codes and process-wide resource use.
 //
 // The sources are compiled file by file with TypeScript's transpileModule
-// into a directory under the system temp directory named by a hash of the
-// inputs, so that test files and jest workers share one build, and a stale
-// `dist/` never runs. Type errors are left to `npm run typecheck`.
+// into a temp directory named by a hash of the inputs. Test files and jest
+// workers so share one build, and a stale `dist/` never runs. Type errors
+// are left to `npm run typecheck`.
 
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
@@ -64,7 +64,7 @@ export function buildService(): string {
   if (existsSync(join(target, "dist", "src", "main.js"))) return target;
 
   // Builds next to the target and renames it into place, so that a
-  // concurrent build by another jest worker never sees a partial directory.
+  // concurrent build by another jest worker never reads a partial directory.
   const staging = `${target}.${randomUUID()}`;
   for (const path of sources) {
     const output = ts.transpileModule(readFileSync(path, "utf8"), {
@@ -120,7 +120,7 @@ export interface ServiceProcess {
   kill(): void;
 }
 
-/** Maximum time from spawning the process to its first answer on `/livez`. */
+/** Maximum time from spawning the process to its first 200 response on `/livez`. */
 const START_TIMEOUT_MS = 60_000;
 
 /** Returns a TCP port that is free on loopback at the time of the call. */
