@@ -11,7 +11,7 @@ import type { ServiceProcess } from "../support/service-process";
 const SLOW_ID = SEED_IMAGE_IDS.ubuntu;
 const FAST_ID = SEED_IMAGE_IDS.debian;
 /** Upstream latency of SLOW_ID, long enough that SIGTERM lands mid-request. */
-const SLOW_MS = 2500;
+const SLOW_MS = 4000;
 const BURST_SIZE = 24;
 
 jest.setTimeout(90_000);
@@ -140,7 +140,7 @@ test("SIGTERM drains a burst of slow requests", async () => {
 test("readiness fails during shutdown delay", async () => {
   service = await startServiceProcess(packageDir, {
     IMAGES_API_URL: simulator.imagesApiUrl,
-    SHUTDOWN_DELAY_MS: "4000",
+    SHUTDOWN_DELAY_MS: "5000",
   });
   const ready = await request(`${service.origin}/readyz`);
   expect(ready.statusCode).toBe(200);

@@ -250,8 +250,8 @@ beforeAll(async () => {
   service = await startServiceProcess(buildService(), {
     IMAGES_API_URL: simulator.imagesApiUrl,
     LOG_LEVEL: process.env.SOAK_LOG_LEVEL ?? "error",
-    UPSTREAM_TIMEOUT_MS: "1000",
-    REQUEST_DEADLINE_MS: "2000",
+    UPSTREAM_TIMEOUT_MS: "2500",
+    REQUEST_DEADLINE_MS: "5000",
     UPSTREAM_RETRY_BASE_MS: "5",
     UPSTREAM_RETRY_MAX_MS: "50",
     UPSTREAM_MAX_CONNECTIONS: String(UPSTREAM_MAX_CONNECTIONS),
