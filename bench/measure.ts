@@ -30,11 +30,30 @@ const FAILURE: Fault = {
     "The server has either erred or is incapable of performing the requested operation.",
 };
 
-/** Clears the request log and faults and applies `setup`. */
+/** How long the upstream must see no call before a measurement starts. */
+const QUIET_MS = 250;
+
+/** Longest wait for the calls of the previous load run to end. */
+const MAX_SETTLE_MS = 15_000;
+
+/**
+ * Waits until the calls of the previous load run have ended, then clears
+ * the request log and faults and applies `setup`. Operations still in
+ * flight when the load generator stops keep calling the upstream, and
+ * those calls must not count for the next measurement.
+ */
 export async function prepareUpstream(
   upstream: Upstream,
   setup: UpstreamSetup,
 ): Promise<void> {
+  const started = performance.now();
+  let calls = await upstream.process.request<number>("calls");
+  while (performance.now() - started < MAX_SETTLE_MS) {
+    await new Promise((resolve) => setTimeout(resolve, QUIET_MS));
+    const now = await upstream.process.request<number>("calls");
+    if (now === calls) break;
+    calls = now;
+  }
   await upstream.process.request("reset");
   await upstream.process.request("latency", setup.latencyMs);
   if (setup.failingImageId !== undefined) {

@@ -4,6 +4,7 @@ import type { ScenarioName } from "./operations";
 
 export const CONTENDER_KEYS = [
   "service",
+  "service-defaults",
   "rest-datasource",
   "mesh",
   "naive",
@@ -11,7 +12,7 @@ export const CONTENDER_KEYS = [
 ] as const;
 export type ContenderKey = (typeof CONTENDER_KEYS)[number];
 
-export const CURVE_KEYS = ["service", "service-list", "raw"] as const;
+export const CURVE_KEYS = ["per-id", "per-id-defaults", "list", "raw"] as const;
 export type CurveKey = (typeof CURVE_KEYS)[number];
 
 /** Settings of one benchmark run, from the command line. */
@@ -35,7 +36,7 @@ export interface BenchOptions {
   curveSamples: number;
   /** Generated images of the simulated tenant, besides the seed images. */
   tenantImages: number;
-  /** IMAGE_LIST_THRESHOLD of the `service-list` curve contender. */
+  /** IMAGE_LIST_THRESHOLD of the `list` curve contender. */
   listThreshold: number;
   /** True for the quick CI run, which fails on any error. */
   smoke: boolean;
@@ -48,15 +49,15 @@ export const USAGE = `Usage: npm run bench -- [options]
   --latency MS            upstream latency of the scenarios (default 20)
   --duration S            seconds of each measured load run (default 10)
   --warmup S              seconds of load before each run (default 2)
-  --connections N         concurrent connections of autocannon (default 10)
+  --connections N         concurrent connections of autocannon (default 50)
   --scenarios LIST        ${SCENARIOS.join(",")} (default all)
   --contenders LIST       ${CONTENDER_KEYS.join(",")} (default all)
   --curve-latencies LIST  upstream latencies of the cost curve, ms (default 0,20; "" skips it)
-  --curve-sizes LIST      distinct images per operation (default 1,10,100,1000)
+  --curve-sizes LIST      distinct images per operation (default 1,10,100,200,500,1000)
   --curve-contenders LIST ${CURVE_KEYS.join(",")} (default all)
   --curve-samples N       operations per point of the curve (default 10)
   --tenant-images N       generated images of the simulated tenant (default 2000)
-  --list-threshold N      IMAGE_LIST_THRESHOLD of service-list (default 1)
+  --list-threshold N      IMAGE_LIST_THRESHOLD of the list curve contender (default 1)
   --json FILE             also write the measurements as JSON
   --smoke                 quick run of everything for CI; fails on any error
 `;
@@ -102,11 +103,11 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     latencyMs: 20,
     durationSeconds: 10,
     warmupSeconds: 2,
-    connections: 10,
+    connections: 50,
     scenarios: [...SCENARIOS],
     contenders: [...CONTENDER_KEYS],
     curveLatencies: [0, 20],
-    curveSizes: [1, 10, 100, 1000],
+    curveSizes: [1, 10, 100, 200, 500, 1000],
     curveContenders: [...CURVE_KEYS],
     curveSamples: 10,
     tenantImages: 2000,

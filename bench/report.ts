@@ -34,6 +34,9 @@ function machineLines(results: BenchResults): string[] {
     `- load average (1, 5, 15 min): ${load(machine.loadAverage)} at the start, ${load(machine.loadAverageEnd)} at the end`,
     `- upstream latency ${options.latencyMs} ms; ${options.durationSeconds} s per run after ${options.warmupSeconds} s of warm-up; ${options.connections} connections`,
     `- one direct upstream call: median ${fixed(results.upstreamCallMs, 2)} ms`,
+    ...(options.smoke
+      ? ["- smoke run: every measurement is too short to mean anything"]
+      : []),
   ];
 }
 
@@ -89,38 +92,82 @@ function ratioTable(rows: readonly ScenarioRow[]): string[] {
   return lines;
 }
 
+/**
+ * One row per upstream latency and batch size, one column per curve
+ * contender, each cell the median time and the upstream calls.
+ */
 function curveTable(points: readonly CurvePoint[]): string[] {
   if (points.length === 0) return ["The cost curve was skipped."];
+
+  const contenders = [...new Set(points.map((point) => point.contender))];
   const lines = [
-    "Cost curve: one `_entities` operation with N distinct images, sent one at a time:",
+    "Cost curve: one `_entities` operation with N distinct images, sent one at a time; each cell is the median ms, then the upstream calls per operation:",
     "",
-    "| upstream latency | N | contender | median ms | upstream calls/op | errors |",
-    "| ---: | ---: | --- | ---: | ---: | --- |",
+    `| upstream latency | N | ${contenders.join(" | ")} |`,
+    `| ---: | ---: | ${contenders.map(() => "---:").join(" | ")} |`,
   ];
-  for (const point of points) {
-    const problems = point.result?.problems ?? [];
-    const errors =
-      point.error ??
-      (problems.length === 0
-        ? "none"
-        : `${problems.length}: ${problems[0]!.slice(0, 100)}`);
+  const keys = [
+    ...new Set(
+      points.map((point) => `${point.latencyMs}/${point.distinctImages}`),
+    ),
+  ];
+  for (const key of keys) {
+    const [latencyMs, size] = key.split("/").map(Number);
+    const cells = contenders.map((contender) => {
+      const point = points.find(
+        (candidate) =>
+          candidate.contender === contender &&
+          candidate.latencyMs === latencyMs &&
+          candidate.distinctImages === size,
+      );
+      return describePoint(point);
+    });
+    lines.push(`| ${latencyMs} ms | ${size} | ${cells.join(" | ")} |`);
+  }
+
+  const failed = points.filter(
+    (point) =>
+      point.error !== undefined || (point.result?.problems.length ?? 0) > 0,
+  );
+  for (const point of failed) {
+    const problem = point.error ?? point.result?.problems[0] ?? "";
     lines.push(
-      `| ${point.latencyMs} ms | ${point.distinctImages} | ${point.contender} | ${fixed(point.result?.medianMs, 1)} | ${fixed(point.result?.callsPerOperation, 1)} | ${errors} |`,
+      "",
+      `- ${point.contender} at ${point.latencyMs} ms, N ${point.distinctImages}: ${problem.slice(0, 200)}`,
     );
   }
   return lines;
 }
 
-/** Checks the service's targets against this run's numbers. */
+function describePoint(point: CurvePoint | undefined): string {
+  if (point?.result === undefined) return "–";
+  const flag = point.result.problems.length > 0 ? " (errors)" : "";
+  return `${fixed(point.result.medianMs, 1)} ms, ${fixed(point.result.callsPerOperation, 0)}${flag}`;
+}
+
+/** Checks the targets of both settings of this service. */
 function targetLines(results: BenchResults): string[] {
+  return [
+    ...serviceTargetLines(results, "service", "the benchmark's settings"),
+    "",
+    ...serviceTargetLines(results, "service-defaults", "default settings"),
+  ];
+}
+
+/** Checks the service's targets against this run's numbers. */
+function serviceTargetLines(
+  results: BenchResults,
+  service: "service" | "service-defaults",
+  settings: string,
+): string[] {
   const { rows } = results;
-  const lines = ["Targets of this service in this run:", ""];
+  const lines = [`Targets of this service with ${settings} in this run:`, ""];
   const check = (met: boolean | undefined, text: string) =>
     lines.push(
       `- ${met === undefined ? "NOT MEASURED" : met ? "MET" : "NOT MET"}: ${text}`,
     );
 
-  const ours = rows.filter((row) => row.contender === "service" && row.alone);
+  const ours = rows.filter((row) => row.contender === service && row.alone);
   const extraCalls = ours.filter(
     (row) => row.alone!.callsPerOperation > DISTINCT_IMAGES[row.scenario],
   );
@@ -129,7 +176,7 @@ function targetLines(results: BenchResults): string[] {
     `upstream calls per operation at most the distinct images (${ours.map((row) => `${row.scenario} ${fixed(row.alone!.callsPerOperation, 1)} of ${DISTINCT_IMAGES[row.scenario]}`).join(", ")})`,
   );
 
-  const entities = findRow(rows, "entities", "service")?.alone?.medianMs;
+  const entities = findRow(rows, "entities", service)?.alone?.medianMs;
   check(
     entities === undefined || results.options.latencyMs !== 20
       ? undefined
@@ -138,7 +185,7 @@ function targetLines(results: BenchResults): string[] {
   );
 
   for (const scenario of ["single", "join"] as const) {
-    const mine = findRow(rows, scenario, "service")?.load?.requestsPerSecond;
+    const mine = findRow(rows, scenario, service)?.load?.requestsPerSecond;
     for (const other of ["rest-datasource", "mesh"] as const) {
       const theirs = findRow(rows, scenario, other)?.load?.requestsPerSecond;
       const measured = mine !== undefined && theirs !== undefined && theirs > 0;
@@ -149,7 +196,7 @@ function targetLines(results: BenchResults): string[] {
     }
   }
 
-  const single = findRow(rows, "single", "service");
+  const single = findRow(rows, "single", service);
   const raw = findRow(rows, "single", "raw");
   const loaded =
     single?.load && raw?.load ? single.load.p50Ms - raw.load.p50Ms : undefined;
@@ -159,16 +206,16 @@ function targetLines(results: BenchResults): string[] {
       : undefined;
   check(
     loaded === undefined ? undefined : loaded <= 1,
-    `single: p50 under load within 1 ms of the raw upstream's: ${fixed(loaded, 2)} ms more`,
+    `single: p50 under load within 1 ms of the raw upstream's: ${signed(loaded)} ms`,
   );
   check(
     alone === undefined ? undefined : alone <= 1,
-    `single: median of one request at a time within 1 ms of the raw upstream's: ${fixed(alone, 2)} ms more`,
+    `single: median of one request at a time within 1 ms of the raw upstream's: ${signed(alone)} ms`,
   );
 
   const rss = Math.max(
     ...rows
-      .filter((row) => row.contender === "service" && row.load)
+      .filter((row) => row.contender === service && row.load)
       .map((row) => row.load!.maxRssBytes),
   );
   check(
@@ -192,6 +239,12 @@ function fixed(value: number | undefined, digits: number): string {
   return value === undefined || !Number.isFinite(value)
     ? "–"
     : value.toFixed(digits);
+}
+
+/** Formats a difference with its sign, such as `+1.26`. */
+function signed(value: number | undefined): string {
+  if (value === undefined) return "–";
+  return `${value >= 0 ? "+" : ""}${value.toFixed(2)}`;
 }
 
 function ratio(

@@ -11,8 +11,8 @@ import { requireEnv, serveRunner } from "../child";
 async function main(): Promise<void> {
   const upstream = new URL(requireEnv("BENCH_UPSTREAM_URL"));
   const basePath = upstream.pathname;
-  // The same number of connections as this service's default pool.
-  const pool = new Pool(upstream.origin, { connections: 64 });
+  // No connection limit: the limit of the upstream, not of a pool.
+  const pool = new Pool(upstream.origin);
 
   const fetchImage = async (id: string, token: string): Promise<unknown> => {
     const response = await pool.request({

@@ -3,10 +3,10 @@ import { ConfigError, loadConfig } from "../../src/config";
 const BASE_ENV = { IMAGES_API_URL: "http://127.0.0.1:8774/v2/010101" };
 
 describe("loadConfig image list settings", () => {
-  it("turns the list strategy off by default", () => {
+  it("applies the defaults", () => {
     const config = loadConfig(BASE_ENV);
 
-    expect(config.imageListThreshold).toBe(0);
+    expect(config.imageListThreshold).toBe(500);
     expect(config.imageListPageSize).toBe(1000);
     expect(config.imageListMaxPages).toBe(10);
   });
@@ -22,6 +22,12 @@ describe("loadConfig image list settings", () => {
     expect(config.imageListThreshold).toBe(200);
     expect(config.imageListPageSize).toBe(500);
     expect(config.imageListMaxPages).toBe(4);
+  });
+
+  it("turns the strategy off with 0", () => {
+    const config = loadConfig({ ...BASE_ENV, IMAGE_LIST_THRESHOLD: "0" });
+
+    expect(config.imageListThreshold).toBe(0);
   });
 
   it("rejects a negative threshold", () => {
