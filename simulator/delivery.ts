@@ -84,7 +84,7 @@ export function sendThenDestroy(
   const cut = Math.max(1, Math.floor(prepared.body.length / 2));
   response.writeHead(prepared.status, prepared.headers);
   response.write(prepared.body.subarray(0, cut), () => {
-    response.socket?.destroy();
+    response.req.socket.destroy();
   });
 }
 
@@ -108,14 +108,20 @@ export function sendThenClose(
     return;
   }
 
-  const socket = response.socket;
+  // From the request, because the response may not have its socket yet.
+  const socket = response.req.socket;
   response.writeHead(prepared.status, prepared.headers);
   response.end(prepared.body, () => {
     socket?.end();
   });
 }
 
-/** Resets the TCP connection (RST) before any response bytes. */
+/**
+ * Resets the TCP connection (RST) before any response bytes. The socket is
+ * taken from the request, because Node assigns it to the response only once
+ * the previous response on the connection has finished, and a keep-alive
+ * client can send its next request before that.
+ */
 export function resetConnection(response: ServerResponse): void {
-  response.socket?.resetAndDestroy();
+  response.req.socket.resetAndDestroy();
 }
