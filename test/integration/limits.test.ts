@@ -99,7 +99,6 @@ test("too many aliases names the limit", async () => {
 
 test("too many tokens names the limit", async () => {
   const fields = Array.from({ length: 500 }, () => "id").join(" ");
-  const started = Date.now();
   const { status, body } = await stack.query(
     `{ image(id: "${SEED_IMAGE_IDS.ubuntu}") { ${fields} } }`,
   );
@@ -108,7 +107,6 @@ test("too many tokens names the limit", async () => {
   expect(body.errors?.[0]?.message).toBe(
     "Syntax Error: Document contains more that 400 tokens. Parsing aborted.",
   );
-  expect(Date.now() - started).toBeLessThan(2000);
   expect(stack.simulator.requests).toHaveLength(0);
 });
 
