@@ -15,3 +15,8 @@ export type { RateLimit } from "./rate-limit";
 export { CONTROL_PREFIX } from "./control";
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./views";
 export { DEFAULT_SIMULATOR_PORT, readSimulatorEnv } from "./env";
+export { DELIBERATE_DIFFERENCES } from "./differences";
+export type {
+  DeliberateDifference,
+  DeliberateDifferenceName,
+} from "./differences";

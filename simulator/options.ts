@@ -25,6 +25,13 @@ export interface SimulatorOptions {
   latencyMs?: number;
   /** If set, GET requests beyond the limit get 413 overLimit. */
   rateLimit?: RateLimit;
+  /**
+   * Origin of the image service (Glance) that `alternate` image links point
+   * to, as Nova writes them: `{imageServiceUrl}/images/{id}`. By default the
+   * links take the form of Rackspace's documented samples,
+   * `{origin}/{tenant}/images/{id}`. It is never contacted.
+   */
+  imageServiceUrl?: string;
 }
 
 export interface ResolvedOptions {
@@ -35,6 +42,7 @@ export interface ResolvedOptions {
   images: SeedImage[];
   latencyMs: number;
   rateLimit?: RateLimit;
+  imageServiceUrl?: string;
 }
 
 /**
@@ -70,6 +78,22 @@ export function validateLatency(latencyMs: number): void {
       `Invalid latency ${String(latencyMs)}: expected a non-negative number of milliseconds.`,
     );
   }
+}
+
+/** Returns the URL without a trailing slash; throws unless it is http(s). */
+function validateImageServiceUrl(url: string): string {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined || !/^https?:$/.test(parsed.protocol)) {
+    throw new TypeError(
+      `Invalid imageServiceUrl "${url}": expected an http or https URL such as http://127.0.0.1:9292.`,
+    );
+  }
+  return url.replace(/\/+$/, "");
 }
 
 function validateTenantId(tenantId: string, field: string): void {
@@ -122,6 +146,9 @@ export function resolveOptions(options: SimulatorOptions): ResolvedOptions {
   };
   if (options.rateLimit !== undefined) {
     resolved.rateLimit = { ...options.rateLimit };
+  }
+  if (options.imageServiceUrl !== undefined) {
+    resolved.imageServiceUrl = validateImageServiceUrl(options.imageServiceUrl);
   }
   return resolved;
 }

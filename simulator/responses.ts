@@ -8,6 +8,9 @@ import {
   FAULT_STATUS,
   novaFaultBody,
 } from "./faults";
+import { pythonJson } from "./json";
+import type { Microversion } from "./microversion";
+import { MIN_MICROVERSION, formatMicroversion } from "./microversion";
 import type { ApiVersion } from "./views";
 
 /** A complete HTTP response, built before anything is written. */
@@ -39,27 +42,34 @@ function withLength(
 
 /**
  * Returns the headers of a response from Nova itself: a fresh request id in
- * both id headers, and on v2.1 the microversion headers.
+ * both id headers, and on v2.1 the microversion headers. Nova 26 sends no
+ * `Vary` and no version headers on the legacy v2 endpoint.
  */
-export function novaHeaders(version: ApiVersion): Record<string, string> {
+export function novaHeaders(
+  version: ApiVersion,
+  microversion: Microversion = MIN_MICROVERSION,
+): Record<string, string> {
   const requestId = `req-${randomUUID()}`;
   const headers: Record<string, string> = {
     "Content-Type": "application/json",
     "X-Compute-Request-Id": requestId,
     "X-OpenStack-Request-Id": requestId,
-    Vary: "X-OpenStack-Nova-API-Version",
   };
 
   if (version === "v2.1") {
+    const number = formatMicroversion(microversion);
     headers["Vary"] = "OpenStack-API-Version, X-OpenStack-Nova-API-Version";
-    headers["OpenStack-API-Version"] = "compute 2.1";
-    headers["X-OpenStack-Nova-API-Version"] = "2.1";
+    headers["OpenStack-API-Version"] = `compute ${number}`;
+    headers["X-OpenStack-Nova-API-Version"] = number;
   }
 
   return headers;
 }
 
-/** Builds a JSON response from Nova with its request id headers. */
+/**
+ * Builds a JSON response from Nova with its request id headers, the body
+ * written as Nova's Python writes it.
+ */
 export function novaJsonResponse(
   status: number,
   body: unknown,
@@ -67,7 +77,30 @@ export function novaJsonResponse(
   extraHeaders: Record<string, string> = {},
 ): PreparedResponse {
   const headers = { ...novaHeaders(version), ...extraHeaders };
-  return withLength(status, headers, Buffer.from(JSON.stringify(body)));
+  return withLength(status, headers, Buffer.from(pythonJson(body)));
+}
+
+/**
+ * Returns `prepared` with the microversion headers of `microversion`, as
+ * Nova echoes the negotiated version on /v2.1. Other responses stay as
+ * they are.
+ */
+export function withMicroversion(
+  prepared: PreparedResponse,
+  microversion: Microversion,
+): PreparedResponse {
+  if (prepared.headers["X-OpenStack-Nova-API-Version"] === undefined) {
+    return prepared;
+  }
+  const number = formatMicroversion(microversion);
+  return {
+    ...prepared,
+    headers: {
+      ...prepared.headers,
+      "OpenStack-API-Version": `compute ${number}`,
+      "X-OpenStack-Nova-API-Version": number,
+    },
+  };
 }
 
 /**
@@ -95,7 +128,11 @@ export function novaFaultResponse(
     bodyRetryAfter,
   );
 
-  const headers = { ...extraHeaders };
+  // Nova 26 adds a charset to its fault bodies, not to its other bodies.
+  const headers: Record<string, string> = {
+    "Content-Type": "application/json; charset=UTF-8",
+    ...extraHeaders,
+  };
   if (retryAfter !== undefined) {
     headers["Retry-After"] = String(retryAfter);
   }
@@ -135,16 +172,26 @@ export function keystoneUnauthorized(identityUri: string): PreparedResponse {
 
 /**
  * Builds the web framework's 404 for an unrouted path: a flat body with the
- * code as a string and HTML in the message, and no request id headers.
+ * code as a string and HTML in the message. Under /v2 and /v2.1 (`version`
+ * given) Nova's request id middleware adds its headers, but no microversion
+ * headers.
  */
-export function flatNotFound(): PreparedResponse {
+export function flatNotFound(version?: ApiVersion): PreparedResponse {
   const body = {
     message: "The resource could not be found.<br /><br />\n\n\n",
     code: "404 Not Found",
     title: "Not Found",
   };
-  const headers = { "Content-Type": "application/json" };
-  return withLength(404, headers, Buffer.from(JSON.stringify(body)));
+  const headers: Record<string, string> = {
+    "Content-Type": "application/json",
+  };
+  if (version !== undefined) {
+    const { "X-Compute-Request-Id": computeId, "X-OpenStack-Request-Id": id } =
+      novaHeaders(version);
+    headers["X-Compute-Request-Id"] = computeId!;
+    headers["X-OpenStack-Request-Id"] = id!;
+  }
+  return withLength(404, headers, Buffer.from(pythonJson(body)));
 }
 
 function reasonPhrase(status: number): string {

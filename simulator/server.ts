@@ -10,6 +10,13 @@ import type { Fault } from "./faults";
 import { isFrontFault } from "./faults";
 import type { SeedImage } from "./images";
 import { Injections } from "./injections";
+import type { Microversion, Negotiation } from "./microversion";
+import {
+  IMAGES_REMOVED_IN,
+  MIN_MICROVERSION,
+  compareMicroversions,
+  negotiateMicroversion,
+} from "./microversion";
 import type { ResolvedOptions, SimulatorOptions } from "./options";
 import { resolveOptions, validateLatency } from "./options";
 import { RateLimiter, describeRateLimit } from "./rate-limit";
@@ -22,6 +29,7 @@ import {
   novaFault,
   novaFaultResponse,
   novaJsonResponse,
+  withMicroversion,
 } from "./responses";
 import type { Route } from "./routes";
 import { parseRoute } from "./routes";
@@ -68,6 +76,32 @@ export interface Simulator {
 }
 
 type ApiRoute = Exclude<Route, { kind: "unrouted" }>;
+
+/**
+ * Builds Nova's answer to a version it cannot serve: 406 computeFault with
+ * the requested version in the version headers, or 400 badRequest without
+ * them for a version that does not parse.
+ */
+function microversionRejection(
+  negotiation: Extract<Negotiation, { ok: false }>,
+): PreparedResponse {
+  if (negotiation.status === 406 && negotiation.version !== undefined) {
+    const rejected = novaFaultResponse(
+      { name: "computeFault", status: 406, message: negotiation.message },
+      "v2.1",
+    );
+    return withMicroversion(rejected, negotiation.version);
+  }
+
+  const rejected = novaFault("badRequest", "v2.1", negotiation.message);
+  const {
+    Vary: _vary,
+    "OpenStack-API-Version": _version,
+    "X-OpenStack-Nova-API-Version": _novaVersion,
+    ...headers
+  } = rejected.headers;
+  return { ...rejected, headers };
+}
 
 function formatOrigin(host: string, port: number): string {
   const hostPart = host.includes(":") ? `[${host}]` : host;
@@ -238,25 +272,27 @@ class ImagesApiSimulator implements Simulator {
       return;
     }
 
+    const { route: apiRoute, microversion } = checked;
     if (injection !== undefined) {
       this.injections.use(injection);
-      const target = this.faultTarget(response, entry, checked.route);
+      const target = this.faultTarget(response, entry, apiRoute, microversion);
       applyFault(target, injection.fault);
       return;
     }
-    sendLogged(response, entry, this.routeResponse(checked.route));
+    sendLogged(response, entry, this.routeResponse(apiRoute, microversion));
   }
 
   private faultTarget(
     response: ServerResponse,
     entry: ReceivedRequest,
     route: ApiRoute,
+    microversion: Microversion = MIN_MICROVERSION,
   ): FaultTarget {
     return {
       response,
       entry,
       version: route.version,
-      normalResponse: () => this.routeResponse(route),
+      normalResponse: () => this.routeResponse(route, microversion),
       timers: this.timers,
     };
   }
@@ -288,15 +324,19 @@ class ImagesApiSimulator implements Simulator {
 
   /**
    * Applies the checks in the order of Nova's pipeline: the authentication
-   * middleware (401), the router (flat 404, then 405), Nova's project id
-   * check (400) and the rate limiter (413). Injected faults of the API come
-   * after all of these. Front faults (reset, hang, html, redirect) model the
-   * network and proxies, so they apply before the token check.
+   * middleware (401), the router (flat 404), microversion negotiation on
+   * /v2.1 (400, 406), then 405, Nova's project id check (400), the rate
+   * limiter (413) and the removal of the image API in microversion 2.36
+   * (404). Injected faults of the API come after all of these. Front faults
+   * (reset, hang, html, redirect) model the network and proxies, so they
+   * apply before the token check.
    */
   private check(
     request: IncomingMessage,
     route: Route,
-  ): { rejection: PreparedResponse } | { route: ApiRoute } {
+  ):
+    | { rejection: PreparedResponse }
+    | { route: ApiRoute; microversion: Microversion } {
     if (route.kind === "unrouted" && route.version === undefined) {
       return { rejection: flatNotFound() };
     }
@@ -309,18 +349,48 @@ class ImagesApiSimulator implements Simulator {
     }
 
     if (route.kind === "unrouted") {
-      return { rejection: flatNotFound() };
+      return { rejection: flatNotFound(route.version) };
     }
+
+    const negotiation =
+      route.version === "v2.1"
+        ? negotiateMicroversion(request.headers)
+        : ({ ok: true, version: MIN_MICROVERSION } as const);
+    if (!negotiation.ok) {
+      return { rejection: microversionRejection(negotiation) };
+    }
+
+    const microversion = negotiation.version;
+    const rejection = this.checkRoute(request, route, token, tokenTenant);
+    if (rejection !== undefined) {
+      return { rejection: withMicroversion(rejection, microversion) };
+    }
+    if (compareMicroversions(microversion, IMAGES_REMOVED_IN) >= 0) {
+      const removed = novaFault(
+        "itemNotFound",
+        route.version,
+        "The resource could not be found.",
+      );
+      return { rejection: withMicroversion(removed, microversion) };
+    }
+    return { route, microversion };
+  }
+
+  /** The checks after negotiation: method, project id and rate limit. */
+  private checkRoute(
+    request: IncomingMessage,
+    route: ApiRoute,
+    token: string,
+    tokenTenant: string,
+  ): PreparedResponse | undefined {
     if (request.method !== "GET") {
-      return { rejection: this.methodNotAllowed(request, route) };
+      return this.methodNotAllowed(request, route);
     }
     if (tokenTenant !== route.tenantId) {
       const message = `Malformed request URL: URL's project_id '${route.tenantId}' doesn't match Context's project_id '${tokenTenant}'`;
-      return { rejection: novaFault("badRequest", route.version, message) };
+      return novaFault("badRequest", route.version, message);
     }
-
-    const rateLimited = this.checkRateLimit(token, route);
-    return rateLimited ? { rejection: rateLimited } : { route };
+    return this.checkRateLimit(token, route);
   }
 
   private methodNotAllowed(
@@ -349,12 +419,22 @@ class ImagesApiSimulator implements Simulator {
     );
   }
 
-  private routeResponse(route: ApiRoute): PreparedResponse {
+  private routeResponse(
+    route: ApiRoute,
+    microversion: Microversion,
+  ): PreparedResponse {
+    return withMicroversion(this.renderRoute(route), microversion);
+  }
+
+  private renderRoute(route: ApiRoute): PreparedResponse {
     const base: LinkBase = {
       origin: this.origin,
       version: route.version,
       tenantId: route.tenantId,
     };
+    if (this.options.imageServiceUrl !== undefined) {
+      base.imageServiceUrl = this.options.imageServiceUrl;
+    }
 
     if (route.kind === "image") {
       const image = this.images.get(route.imageId);

@@ -8,16 +8,22 @@ export interface LinkBase {
   origin: string;
   version: ApiVersion;
   tenantId: string;
+  /**
+   * Origin of the image service that `alternate` links point to, as Nova
+   * writes `{glance}/images/{id}`. Undefined gives the form of Rackspace's
+   * documented samples, `{origin}/{tenant}/images/{id}`.
+   */
+  imageServiceUrl?: string;
 }
 
 type JsonObject = { [key: string]: JsonValue };
 
 const TRUE_STRINGS = new Set(["1", "t", "true", "on", "y", "yes"]);
 
-/** Page size of the list routes when the request has no `limit`. */
+/** Page size of the list routes when the request has no `limit`: Glance's `limit_param_default`. */
 export const DEFAULT_PAGE_SIZE = 25;
 
-/** Largest page size. It matches the default of Nova's `[api] max_limit`. */
+/** Largest page size: the default of Nova's `[api] max_limit` and Glance's `api_limit_max`. */
 export const MAX_PAGE_SIZE = 1000;
 
 /**
@@ -55,13 +61,17 @@ function resourceLinks(
 
 function imageLinks(base: LinkBase, id: string): JsonValue[] {
   const { self, bookmark } = resourceLinks(base, "images", id);
+  const alternate =
+    base.imageServiceUrl === undefined
+      ? bookmark
+      : `${base.imageServiceUrl}/images/${encodeURIComponent(id)}`;
   return [
-    { href: self, rel: "self" },
-    { href: bookmark, rel: "bookmark" },
+    { rel: "self", href: self },
+    { rel: "bookmark", href: bookmark },
     {
-      href: bookmark,
       rel: "alternate",
       type: "application/vnd.openstack.image",
+      href: alternate,
     },
   ];
 }
@@ -78,36 +88,40 @@ function serverReference(
   return {
     id: server.id,
     links: [
-      { href: self, rel: "self" },
-      { href: bookmark, rel: "bookmark" },
+      { rel: "self", href: self },
+      { rel: "bookmark", href: bookmark },
     ],
   };
 }
 
-/** Renders the full image object of `GET /images/{id}` and the detail list. */
+/**
+ * Renders the full image object of `GET /images/{id}` and the detail list,
+ * with its fields in the order of Nova 26's image view.
+ */
 export function renderImage(image: SeedImage, base: LinkBase): JsonObject {
-  const rendered: JsonObject = {};
+  const rendered: JsonObject = {
+    id: image.id,
+    name: image.name,
+    minRam: image.minRam,
+    minDisk: image.minDisk,
+    metadata: image.metadata,
+    created: image.created,
+    updated: image.updated,
+    status: image.status,
+    progress: image.progress,
+  };
+  if (image.size !== undefined) {
+    rendered["OS-EXT-IMG-SIZE:size"] = image.size;
+  }
+  rendered["links"] = imageLinks(base, image.id);
+  if (image.server !== undefined) {
+    rendered["server"] = serverReference(base, image.server);
+  }
+
   const diskConfig = diskConfigOf(image.metadata);
   if (diskConfig !== undefined) {
     rendered["OS-DCF:diskConfig"] = diskConfig;
   }
-  if (image.size !== undefined) {
-    rendered["OS-EXT-IMG-SIZE:size"] = image.size;
-  }
-
-  rendered["created"] = image.created;
-  rendered["id"] = image.id;
-  rendered["links"] = imageLinks(base, image.id);
-  rendered["metadata"] = image.metadata;
-  rendered["minDisk"] = image.minDisk;
-  rendered["minRam"] = image.minRam;
-  rendered["name"] = image.name;
-  rendered["progress"] = image.progress;
-  if (image.server !== undefined) {
-    rendered["server"] = serverReference(base, image.server);
-  }
-  rendered["status"] = image.status;
-  rendered["updated"] = image.updated;
   return rendered;
 }
 
@@ -118,36 +132,50 @@ export function renderImageSummary(
 ): JsonObject {
   return {
     id: image.id,
-    links: imageLinks(base, image.id),
     name: image.name,
+    links: imageLinks(base, image.id),
   };
 }
 
 /** One page of a list route, or the Nova error message for bad paging input. */
 export type PageResult =
-  | { ok: true; images: SeedImage[]; limit: number; hasMore: boolean }
+  | {
+      ok: true;
+      images: SeedImage[];
+      /** True when Nova would add a `next` link: see {@link pageImages}. */
+      nextLink: boolean;
+      /** The request's query, which the `next` link repeats. */
+      query: URLSearchParams;
+    }
   | { ok: false; message: string };
 
-function parseLimit(raw: string | null): number | string {
+/** The `limit` parameter as a number, or Nova 26's message for a bad one. */
+function parseLimit(raw: string | null): number | null | string {
   if (raw === null) {
-    return DEFAULT_PAGE_SIZE;
+    return null;
   }
-  if (!/^-?\d+$/.test(raw.trim())) {
-    return "limit param must be an integer";
+  if (!/^[-+]?\d+$/.test(raw.trim())) {
+    return "Invalid input received: limit must be an integer";
   }
 
   const limit = Number(raw);
   if (limit < 0) {
-    return "limit param must be positive";
+    return "Invalid input received: limit must be >= 0";
   }
-
-  // Nova's `limited()` reads limit=0 as "no limit", which is the maximum.
-  return limit === 0 ? MAX_PAGE_SIZE : Math.min(limit, MAX_PAGE_SIZE);
+  return limit;
 }
 
 /**
- * Selects the page after `marker` (an image id, exclusive) of at most `limit`
- * images, in storage order. An empty marker counts as no marker.
+ * Selects the page after `marker` (an image id, exclusive), in storage
+ * order. An empty marker counts as no marker. Without `limit` a page has
+ * {@link DEFAULT_PAGE_SIZE} images, Glance's default; `limit=0` means the
+ * maximum.
+ *
+ * The `next` link follows Nova 26's rule: it exists when the page holds
+ * exactly min(limit, {@link MAX_PAGE_SIZE}) images, with that maximum when
+ * the request has no `limit`. So a full last page has a link to an empty
+ * page, and a request without `limit` gets 25 images and no link even when
+ * more remain.
  */
 export function pageImages(
   images: SeedImage[],
@@ -163,27 +191,49 @@ export function pageImages(
   if (marker !== "") {
     const markerIndex = images.findIndex((image) => image.id === marker);
     if (markerIndex === -1) {
-      return { ok: false, message: `marker [${marker}] not found` };
+      return {
+        ok: false,
+        message: `HTTP 400 Bad Request: No image found with ID ${marker}`,
+      };
     }
     start = markerIndex + 1;
   }
 
-  const page = images.slice(start, start + limit);
+  const pageSize =
+    limit === null
+      ? DEFAULT_PAGE_SIZE
+      : Math.min(limit === 0 ? MAX_PAGE_SIZE : limit, MAX_PAGE_SIZE);
+  const page = images.slice(start, start + pageSize);
+  const linkSize = Math.min(limit ?? MAX_PAGE_SIZE, MAX_PAGE_SIZE);
   return {
     ok: true,
     images: page,
-    limit,
-    hasMore: start + page.length < images.length,
+    nextLink: linkSize > 0 && page.length === linkSize,
+    query,
   };
 }
 
 /**
- * Renders `{"images": [...], "images_links": [...]}`. The next link exists
- * only when images remain after this page.
- *
- * NOTE: Nova itself adds a next link whenever a page is full, even the last
- * one, so a real client can receive one final empty page.
+ * Returns the query of a `next` link as Nova 26 writes it: the request's
+ * parameters sorted by name (a repeated one once, with its last value) and
+ * `marker` set to the last image id.
  */
+function nextQuery(query: URLSearchParams, marker: string): string {
+  const sorted = [...query].sort(
+    ([nameA, valueA], [nameB, valueB]) =>
+      compareText(nameA, nameB) || compareText(valueA, valueB),
+  );
+  const params = new Map(sorted);
+  params.set("marker", marker);
+  return new URLSearchParams([...params]).toString();
+}
+
+function compareText(a: string, b: string): number {
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
+}
+
+/** Renders `{"images": [...], "images_links": [...]}`. */
 export function renderImageCollection(
   page: Extract<PageResult, { ok: true }>,
   base: LinkBase,
@@ -195,11 +245,11 @@ export function renderImageCollection(
   const collection: JsonObject = { images };
 
   const last = page.images[page.images.length - 1];
-  if (page.hasMore && last !== undefined) {
+  if (page.nextLink && last !== undefined) {
     const path = detail ? "images/detail" : "images";
     const href =
       `${base.origin}/${base.version}/${encodeURIComponent(base.tenantId)}/${path}` +
-      `?limit=${page.limit}&marker=${encodeURIComponent(last.id)}`;
+      `?${nextQuery(page.query, last.id)}`;
     collection["images_links"] = [{ rel: "next", href }];
   }
 

@@ -161,7 +161,7 @@ describe("fetchImagesPage against the simulator", () => {
     expect(error.code).toBe("BAD_REQUEST");
     expect(error.upstream?.fault).toBe("badRequest");
     expect(error.upstream?.message).toBe(
-      "marker [00000000-0000-4000-8000-000000000404] not found",
+      "HTTP 400 Bad Request: No image found with ID 00000000-0000-4000-8000-000000000404",
     );
   });
 });

@@ -19,9 +19,12 @@ const PROGRAMS = {
   glanceApi: "/usr/bin/glance-wsgi-api",
 } as const;
 
-/** Debian's paste pipelines, copied into the temporary configuration. */
-const DEBIAN_NOVA_PASTE = "/etc/nova/api-paste.ini";
-const DEBIAN_GLANCE_PASTE = "/etc/glance/glance-api-paste.ini";
+/**
+ * Debian's paste pipelines as the packages ship them (the install copies
+ * them to /etc), copied into the temporary configuration.
+ */
+const DEBIAN_NOVA_PASTE = "/usr/share/nova-common/api-paste.ini";
+const DEBIAN_GLANCE_PASTE = "/usr/share/glance-common/glance-api-paste.ini";
 
 /** Directory of the paste filter that `nova_token_context.py` defines. */
 const PYTHON_DIR = join(__dirname, "python");
@@ -122,7 +125,7 @@ async function createLayout(): Promise<Layout> {
   return layout;
 }
 
-/** The environment of every OpenStack process: nothing from the caller's. */
+/** Builds the environment of every OpenStack process, with nothing of the caller's. */
 function processEnv(layout: Layout): NodeJS.ProcessEnv {
   return {
     PATH: "/usr/sbin:/usr/bin:/sbin:/bin",
@@ -337,7 +340,7 @@ function startNova(
 
 /**
  * Starts Glance and Nova on free ports of 127.0.0.1 with their configuration
- * and sqlite databases in a new temporary directory; /etc is only read. On
+ * and sqlite databases in a new temporary directory, and nothing in /etc. On
  * failure it stops whatever it started and removes the directory.
  */
 export async function startOpenStack(
