@@ -17,7 +17,14 @@ async function main(): Promise<void> {
   const service = await startService({ config, logger });
   logger.info({ url: service.url }, "GraphQL endpoint ready");
 
+  let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
+    // A second signal, such as a second Ctrl-C, skips the drain.
+    if (stopping) {
+      logger.warn({ signal }, "second signal; exiting without draining");
+      process.exit(1);
+    }
+    stopping = true;
     logger.info({ signal }, "shutting down");
     service.close().then(
       () => process.exit(0),
@@ -27,8 +34,18 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.once("SIGTERM", stop);
-  process.once("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+
+  // Node exits on these anyway; this puts the error in the JSON log first.
+  const crash = (error: unknown, origin: string) => {
+    logger.fatal({ err: error, origin }, "unhandled error; exiting");
+    process.exit(1);
+  };
+  process.on("uncaughtException", (error, origin) => crash(error, origin));
+  process.on("unhandledRejection", (reason) =>
+    crash(reason, "unhandledRejection"),
+  );
 }
 
 main().catch((error: unknown) => {

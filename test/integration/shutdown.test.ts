@@ -214,3 +214,26 @@ test("SIGTERM when idle exits 0", async () => {
     expect.arrayContaining(["service started", "service stopped"]),
   );
 });
+
+test("second SIGTERM exits without draining", async () => {
+  service = await startServiceProcess(packageDir, {
+    IMAGES_API_URL: simulator.imagesApiUrl,
+    SHUTDOWN_GRACE_MS: "60000",
+  });
+  simulator.inject(SLOW_ID, { kind: "hang" });
+  const pending = queryImage(service.origin, SLOW_ID).then(
+    () => "answered",
+    () => "failed",
+  );
+  await waitForUpstreamCalls(SLOW_ID, 1);
+
+  service.child.kill("SIGTERM");
+  await service.waitForLog((line) => line.msg === "draining requests");
+  service.child.kill("SIGTERM");
+
+  expect(await service.exited).toBe(1);
+  expect(await pending).toBe("failed");
+  expect(service.logs.map((line) => line.msg)).toContain(
+    "second signal; exiting without draining",
+  );
+});
