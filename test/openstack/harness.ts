@@ -57,7 +57,8 @@ export function checkAvailability(): Availability {
   ];
   const missing = needed.filter((path) => !existsSync(path));
   if (missing.length === 0) return { available: true };
-  return { available: false, reason: `missing ${missing.join(", ")}` };
+  const more = missing.length > 1 ? ` and ${missing.length - 1} more` : "";
+  return { available: false, reason: `missing ${missing[0]}${more}` };
 }
 
 /**
@@ -81,7 +82,12 @@ export type ConnectionClose =
   /** uwsgi's default for `--http-socket`: it closes without a header. */
   | "silent"
   /** With `Connection: close`, as Debian's uwsgi configuration of Glance adds. */
-  | "announced";
+  | "announced"
+  /**
+   * Without `Content-Length`, so that the close ends the body, as Debian's
+   * uwsgi configuration of Nova (`rem-header = Content-Length`) does.
+   */
+  | "unframed";
 
 export interface OpenStackOptions {
   /** How Nova ends connections; default "silent". */
@@ -98,6 +104,11 @@ export interface OpenStack {
   glance: GlanceClient;
   /** The tenant-scoped images endpoint, as `IMAGES_API_URL` takes it. */
   imagesApiUrl(version: "v2" | "v2.1"): string;
+  /**
+   * Starts one more Nova on the same databases and Glance, which closes
+   * connections as `connectionClose` says, and returns its origin.
+   */
+  startNova(connectionClose: ConnectionClose): Promise<string>;
   /** Stops both servers and removes the temporary directory. */
   stop(): Promise<void>;
 }
@@ -318,8 +329,11 @@ function startNova(
   port: number,
   connectionClose: ConnectionClose,
 ): UwsgiServer {
-  const closeHeader =
-    connectionClose === "announced" ? ["--add-header=Connection: close"] : [];
+  const closeHeader = {
+    silent: [],
+    announced: ["--add-header=Connection: close"],
+    unframed: ["--rem-header=Content-Length"],
+  }[connectionClose];
   return UwsgiServer.start({
     name: "Nova",
     port,
@@ -368,19 +382,22 @@ export async function startOpenStack(
       if (result.status === "rejected") throw result.reason;
     }
 
-    const nova = startNova(
-      layout,
-      await freePort(),
+    const startAnotherNova = async (connectionClose: ConnectionClose) => {
+      const nova = startNova(layout, await freePort(), connectionClose);
+      servers.push(nova);
+      await nova.waitUntilReady("/");
+      return nova.origin;
+    };
+    const novaOrigin = await startAnotherNova(
       options.connectionClose ?? "silent",
     );
-    servers.push(nova);
-    await nova.waitUntilReady("/");
 
     return {
-      novaOrigin: nova.origin,
+      novaOrigin,
       glanceOrigin,
       glance: new GlanceClient(glanceOrigin),
-      imagesApiUrl: (version) => `${nova.origin}/${version}/${PROJECT_ID}`,
+      imagesApiUrl: (version) => `${novaOrigin}/${version}/${PROJECT_ID}`,
+      startNova: startAnotherNova,
       stop,
     };
   } catch (error) {

@@ -1,3 +1,4 @@
+import { request } from "undici";
 import { loadConfig } from "../../src/config";
 import { startService } from "../../src/server";
 import type { RunningService } from "../../src/server";
@@ -110,6 +111,24 @@ describeOpenStack("service over real Nova and Glance", () => {
       (a, b) => a.key.localeCompare(b.key),
     );
   }
+
+  /** Returns the headers of Nova's response to one image request. */
+  async function novaHeaders(origin: string) {
+    const response = await request(
+      `${origin}/v2/010101/images/${IMAGES.active.id}`,
+      { headers: { "x-auth-token": NOVA_TOKEN } },
+    );
+    await response.body.dump();
+    expect(response.statusCode).toBe(200);
+    return response.headers;
+  }
+
+  test("default Nova closes without saying so", async () => {
+    const headers = await novaHeaders(openstack.novaOrigin);
+
+    expect(headers["connection"]).toBeUndefined();
+    expect(headers["content-length"]).toBeDefined();
+  });
 
   describe.each(VERSIONS)("%s URLs", (version) => {
     const prefix = () => `${openstack.novaOrigin}/${version}/010101`;
@@ -273,6 +292,74 @@ describeOpenStack("service over real Nova and Glance", () => {
       );
     });
   });
+
+  describe.each(["announced", "unframed"] as const)(
+    "Nova with %s close",
+    (connectionClose) => {
+      let service: RunningService;
+      let origin: string;
+
+      beforeAll(async () => {
+        origin = await openstack.startNova(connectionClose);
+        const config = loadConfig({
+          IMAGES_API_URL: `${origin}/v2/010101`,
+          PORT: "0",
+          HOST: "127.0.0.1",
+        });
+        const logger = captureLogger("info").logger;
+        service = await startService({ config, logger });
+      }, 120_000);
+
+      afterAll(() => service?.close());
+
+      test("Nova frames responses as configured", async () => {
+        const headers = await novaHeaders(origin);
+
+        if (connectionClose === "announced") {
+          expect(headers["connection"]).toBe("close");
+          expect(headers["content-length"]).toBeDefined();
+        } else {
+          expect(headers["connection"]).toBeUndefined();
+          expect(headers["content-length"]).toBeUndefined();
+        }
+      });
+
+      test("concurrent burst has no error", async () => {
+        const keys = IMAGE_KEYS.filter((key) => key !== "deleted");
+        const ids = Array.from(
+          { length: 40 },
+          (_, index) => IMAGES[keys[index % keys.length]!].id,
+        );
+        const results = await Promise.all(
+          ids.map((id) =>
+            postGraphQL(service.url, FULL_QUERY, {
+              token: NOVA_TOKEN,
+              variables: { id },
+            }),
+          ),
+        );
+
+        const codes = results.flatMap(
+          (result) =>
+            result.body.errors?.map((error) => error.extensions?.code) ?? [],
+        );
+        expect(codes).toEqual([]);
+        expect(results.map((result) => imageOf(result).id)).toEqual(ids);
+      });
+
+      test("long metadata arrives whole", async () => {
+        const result = await postGraphQL(service.url, FULL_QUERY, {
+          token: NOVA_TOKEN,
+          variables: { id: IMAGES.longMetadata.id },
+        });
+
+        const metadata = metadataOf(imageOf(result));
+        expect(metadata).toEqual(
+          sortedMetadata(IMAGES.longMetadata.properties),
+        );
+      });
+    },
+  );
 
   test("list strategy pages through Nova's detail list", async () => {
     const log = captureLogger("debug");
