@@ -340,6 +340,26 @@ test("service survives the fault soak", async () => {
     await agent.close();
   }
 
+  if (process.env.SOAK_SECONDS !== undefined) {
+    // A long run prints what it saw, for the operator who asked for it.
+    const quarterLength = Math.max(1, Math.floor(samples.length / 4));
+    console.log(
+      JSON.stringify({
+        seconds: SOAK_SECONDS,
+        callers: CALLERS,
+        responses: Object.fromEntries(counts),
+        maxResidentMiB: Math.max(...samples.map((s) => s.residentBytes)) / MiB,
+        earlyHeapMiB:
+          median(samples.slice(0, quarterLength).map((s) => s.heapUsedBytes)) /
+          MiB,
+        lateHeapMiB:
+          median(samples.slice(-quarterLength).map((s) => s.heapUsedBytes)) /
+          MiB,
+        baselineFds: baseline.openFds,
+        maxFds: Math.max(...samples.map((s) => s.openFds)),
+      }),
+    );
+  }
   expect(problems).toEqual([]);
   for (const scenario of SCENARIOS) {
     expect(counts.get(scenario.name) ?? 0).toBeGreaterThan(0);

@@ -132,9 +132,12 @@ async function findFreePort(): Promise<number> {
   return port;
 }
 
-/** Polls `/livez` until it answers 200. */
-async function waitForLivez(origin: string): Promise<void> {
-  for (;;) {
+/** Polls `/livez` until it returns 200, or until `stopped()` is true. */
+async function waitForLivez(
+  origin: string,
+  stopped: () => boolean,
+): Promise<void> {
+  while (!stopped()) {
     try {
       const response = await request(`${origin}/livez`);
       await response.body.dump();
@@ -148,7 +151,7 @@ async function waitForLivez(origin: string): Promise<void> {
 
 /**
  * Starts the compiled service on a free loopback port with `env` on top of
- * a minimal environment, and resolves once `/livez` answers.
+ * a minimal environment, and resolves once `/livez` returns 200.
  */
 export async function startServiceProcess(
   packageDir: string,
@@ -217,8 +220,9 @@ export async function startServiceProcess(
   };
 
   let timer: NodeJS.Timeout | undefined;
+  let settled = false;
   await Promise.race([
-    waitForLivez(origin),
+    waitForLivez(origin, () => settled),
     exited.then((code) => {
       throw new Error(
         `The service exited with ${code} before it started:\n${output()}`,
@@ -229,12 +233,15 @@ export async function startServiceProcess(
         kill();
         reject(
           new Error(
-            `The service did not answer on /livez within ${START_TIMEOUT_MS} ms:\n${output()}`,
+            `The service did not return 200 on /livez within ${START_TIMEOUT_MS} ms:\n${output()}`,
           ),
         );
       }, START_TIMEOUT_MS);
     }),
-  ]).finally(() => clearTimeout(timer));
+  ]).finally(() => {
+    settled = true;
+    clearTimeout(timer);
+  });
 
   return { child, origin, logs, output, waitForLog, exited, kill };
 }
