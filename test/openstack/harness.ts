@@ -36,6 +36,12 @@ const PYTHON_DIR = join(__dirname, "python");
  */
 export const REQUIRED_VARIABLE = "OPENSTACK_TESTS";
 
+/**
+ * Environment variable that keeps the temporary directory, with the logs of
+ * Nova, Glance and the database commands, when set to 1.
+ */
+export const KEEP_DIR_VARIABLE = "OPENSTACK_KEEP_DIR";
+
 /** The project (tenant) id of the URLs and of the token. */
 export const PROJECT_ID = "010101";
 
@@ -364,7 +370,11 @@ export async function startOpenStack(
   const servers: UwsgiServer[] = [];
   const stop = async () => {
     await Promise.all(servers.map((server) => server.stop()));
-    rmSync(layout.root, { recursive: true, force: true });
+    if (process.env[KEEP_DIR_VARIABLE] === "1") {
+      process.stderr.write(`OpenStack logs kept in ${layout.root}\n`);
+    } else {
+      rmSync(layout.root, { recursive: true, force: true });
+    }
   };
 
   try {
