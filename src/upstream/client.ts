@@ -1,5 +1,5 @@
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
-import type { Context } from "@opentelemetry/api";
+import type { Context, Span } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import { Pool } from "undici";
 import type { Dispatcher } from "undici";
@@ -101,8 +101,8 @@ export class ImagesApiClient {
     for (let attempt = 1; ; attempt++) {
       await this.waitForRateLimit(id, token, call.deadline);
 
-      const result = await this.traced(id, attempt, call, (headers) =>
-        this.attempt(id, token, attempt, call.deadline, headers),
+      const result = await this.traced(id, attempt, call, (headers, span) =>
+        this.attempt(id, token, attempt, call.deadline, headers, span),
       );
       if (result.kind === "image") return result.image;
 
@@ -191,7 +191,10 @@ export class ImagesApiClient {
     id: string,
     attempt: number,
     call: CallOptions,
-    run: (headers: Record<string, string>) => Promise<AttemptResult>,
+    run: (
+      headers: Record<string, string>,
+      span: Span,
+    ) => Promise<AttemptResult>,
   ): Promise<AttemptResult> {
     const span = getTracer().startSpan(
       "GET /images/{image_id}",
@@ -211,7 +214,7 @@ export class ImagesApiClient {
     }
 
     try {
-      const result = await run(headers);
+      const result = await run(headers, span);
       if (result.kind === "error") {
         span.setStatus({
           code: SpanStatusCode.ERROR,
@@ -235,6 +238,7 @@ export class ImagesApiClient {
     attempt: number,
     deadline: Deadline,
     traceHeaders: Record<string, string>,
+    span: Span,
   ): Promise<AttemptResult> {
     const started = performance.now();
     const timeoutMs = Math.min(this.options.timeoutMs, deadline.remainingMs());
@@ -274,6 +278,7 @@ export class ImagesApiClient {
     }
 
     const status = response.statusCode;
+    span.setAttribute("http.response.status_code", status);
     const requestId = readRequestId(response.headers);
     const result = this.interpret(id, response, bodyText);
     const outcome = result.kind === "image" ? "ok" : result.error.code;

@@ -234,6 +234,7 @@ describe("tracing on", () => {
         resend: attribute(span.attributes, "http.request.resend_count"),
         error: span.status?.code === STATUS_CODE_ERROR,
         errorType: attribute(span.attributes, "error.type"),
+        status: attribute(span.attributes, "http.response.status_code"),
       }))
       .sort((left, right) =>
         `${left.imageId}${left.resend}`.localeCompare(
@@ -247,9 +248,22 @@ describe("tracing on", () => {
           resend: 0,
           error: true,
           errorType: "SERVICE_UNAVAILABLE",
+          status: 503,
         },
-        { imageId: UBUNTU, resend: 1, error: false, errorType: undefined },
-        { imageId: DEBIAN, resend: 0, error: false, errorType: undefined },
+        {
+          imageId: UBUNTU,
+          resend: 1,
+          error: false,
+          errorType: undefined,
+          status: 200,
+        },
+        {
+          imageId: DEBIAN,
+          resend: 0,
+          error: false,
+          errorType: undefined,
+          status: 200,
+        },
       ].sort((left, right) =>
         `${left.imageId}${left.resend}`.localeCompare(
           `${right.imageId}${right.resend}`,
