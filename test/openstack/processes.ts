@@ -181,23 +181,33 @@ export class UwsgiServer {
 
   /**
    * Stops the process group: SIGTERM, then SIGKILL for whatever is still
-   * alive after {@link STOP_GRACE_MS}. Resolves when no process is left.
+   * alive after {@link STOP_GRACE_MS}. Resolves when no process is left,
+   * or after another grace period: a killed worker whose parent is gone
+   * stays in the group as a zombie until init reaps it.
    */
   async stop(): Promise<void> {
     const group = this.child.pid!;
     if (!liveGroups.has(group)) return;
 
     signalGroup(group, "SIGTERM");
-    const deadline = Date.now() + STOP_GRACE_MS;
-    while (Date.now() < deadline) {
-      if (this.hasExited && !signalGroup(group, 0)) break;
-      await delay(100);
-    }
-    if (signalGroup(group, 0)) {
+    if (!(await this.waitForGroupExit(group))) {
       signalGroup(group, "SIGKILL");
-      await this.exited;
-      while (signalGroup(group, 0)) await delay(50);
+      if (!(await this.waitForGroupExit(group))) {
+        process.stderr.write(
+          `${this.name}: process group ${group} still exists after SIGKILL.\n`,
+        );
+      }
     }
     liveGroups.delete(group);
+  }
+
+  /** Returns true once the master and every process of its group are gone. */
+  private async waitForGroupExit(group: number): Promise<boolean> {
+    const deadline = Date.now() + STOP_GRACE_MS;
+    while (Date.now() < deadline) {
+      if (this.hasExited && !signalGroup(group, 0)) return true;
+      await delay(100);
+    }
+    return false;
   }
 }
