@@ -468,6 +468,7 @@ describe("routing", () => {
     expect(fetched.status).toBe(404);
     expect(json(fetched)).toEqual(flatNotFound);
     expect(fetched.headers["content-type"]).toBe("application/json");
+    expect(fetched.headers["x-compute-request-id"]).toMatch(REQUEST_ID);
   });
 
   test("unrouted API path checks the token first", async () => {
@@ -714,6 +715,31 @@ describe("microversions", () => {
     });
 
     expect(fetched.status).toBe(200);
+  });
+});
+
+describe("image service links", () => {
+  test("alternate link points to imageServiceUrl", async () => {
+    const options = { imageServiceUrl: "http://127.0.0.1:9292/" };
+    await withSimulator(options, async (target) => {
+      const fetched = await fetchPath(imagePath(SEED_IMAGE_IDS.ubuntu), {
+        target,
+      });
+
+      expect(json(fetched).image.links[2]).toEqual({
+        rel: "alternate",
+        type: "application/vnd.openstack.image",
+        href: `http://127.0.0.1:9292/images/${SEED_IMAGE_IDS.ubuntu}`,
+      });
+    });
+  });
+
+  test("invalid imageServiceUrl is rejected", async () => {
+    await expect(
+      startSimulator({ imageServiceUrl: "glance:9292" }),
+    ).rejects.toThrow(
+      'Invalid imageServiceUrl "glance:9292": expected an http or https URL such as http://127.0.0.1:9292.',
+    );
   });
 });
 
