@@ -107,7 +107,7 @@ function maskUnexpected(
       formatted.extensions ?? {};
     return { ...formatted, extensions };
   }
-  if (original instanceof GraphQLError) return formatted;
+  if (original instanceof GraphQLError) return explainTokenLimit(formatted);
 
   logger.error(
     { err: original, path: formatted.path },
@@ -118,6 +118,22 @@ function maskUnexpected(
     ...(formatted.locations && { locations: formatted.locations }),
     ...(formatted.path && { path: formatted.path }),
     extensions: { code: "INTERNAL_SERVER_ERROR" },
+  };
+}
+
+/** graphql-js's message when the parser stops at `maxTokens`, as of graphql 16. */
+const TOKEN_LIMIT_MESSAGE =
+  /^Syntax Error: Document contains more that (\d+) tokens\. Parsing aborted\.$/;
+
+/** Replaces graphql-js's token limit message by one that names the setting. */
+function explainTokenLimit(
+  formatted: GraphQLFormattedError,
+): GraphQLFormattedError {
+  const limit = TOKEN_LIMIT_MESSAGE.exec(formatted.message)?.[1];
+  if (limit === undefined) return formatted;
+  return {
+    ...formatted,
+    message: `The query has more than ${limit} tokens; the limit is ${limit} (MAX_QUERY_TOKENS).`,
   };
 }
 

@@ -96,9 +96,17 @@ export function listen(
   host: string,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once("error", reject);
+    const fail = (error: Error) => {
+      reject(
+        new Error(
+          `Listening on HOST ${JSON.stringify(host)}, PORT ${port} failed: ${error.message}. Set HOST to a local address and PORT to a free port.`,
+          { cause: error },
+        ),
+      );
+    };
+    server.once("error", fail);
     server.listen(port, host, () => {
-      server.off("error", reject);
+      server.off("error", fail);
       resolve();
     });
   });

@@ -53,6 +53,12 @@ export interface RunningService {
 
 const GRAPHQL_PATH = "/graphql";
 
+/** Time a client has to send its request headers, in milliseconds. */
+const HEADERS_TIMEOUT_MS = 10_000;
+
+/** Time a client has to send its whole request, body included, in milliseconds. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
 interface Handler {
   apollo: ApolloServer<RequestContext>;
   config: Config;
@@ -111,9 +117,17 @@ export async function startService(
     ready: true,
   };
   const corsHandler = cors();
-  const server = createServer((request, response) => {
-    corsHandler(request, response, () => route(request, response, handler));
-  });
+  const server = createServer(
+    {
+      // A client gets this long to send its headers and then its whole
+      // body, so a slow or stalled sender keeps no connection longer.
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+    },
+    (request, response) => {
+      corsHandler(request, response, () => route(request, response, handler));
+    },
+  );
   await listen(server, config.port, config.host);
   let closing: Promise<void> | undefined;
 
@@ -247,6 +261,18 @@ function serveGraphQL(
     return;
   }
 
+  const rejection = checkRequestHeaders(request);
+  if (rejection !== null) {
+    handler.logger.warn({ status: rejection.status }, rejection.message);
+    sendGraphQLError(
+      response,
+      rejection.status,
+      rejection.message,
+      "BAD_REQUEST",
+    );
+    return;
+  }
+
   handler.metrics.inFlight.inc();
   handleGraphQL(request, response, url, handler)
     .catch((error: unknown) => {
@@ -349,6 +375,33 @@ function serveMetrics(response: ServerResponse, handler: Handler): void {
       sendJson(response, 500, { error: "Collecting metrics failed." });
     },
   );
+}
+
+/**
+ * Checks the headers that the body parser and the token reader rely on.
+ * Node joins repeated `X-Auth-Token` headers into one value, which would
+ * reach the upstream as a token of neither, and the body parser reads only
+ * uncompressed bodies.
+ */
+function checkRequestHeaders(
+  request: IncomingMessage,
+): { status: number; message: string } | null {
+  const tokens = request.headersDistinct["x-auth-token"] ?? [];
+  if (tokens.length > 1) {
+    return {
+      status: 400,
+      message: `The request has ${tokens.length} X-Auth-Token headers: send exactly one.`,
+    };
+  }
+
+  const encoding = request.headers["content-encoding"]?.trim().toLowerCase();
+  if (encoding !== undefined && encoding !== "" && encoding !== "identity") {
+    return {
+      status: 415,
+      message: `Unsupported Content-Encoding ${JSON.stringify(encoding.slice(0, 32))}: send the request body uncompressed.`,
+    };
+  }
+  return null;
 }
 
 function readToken(request: IncomingMessage): string | null {

@@ -1,6 +1,10 @@
+import { gzipSync } from "node:zlib";
 import { getIntrospectionQuery } from "graphql";
+import pino from "pino";
 import { request } from "undici";
-import { SEED_IMAGE_IDS } from "../../simulator";
+import { loadConfig } from "../../src/config";
+import { startService } from "../../src/server";
+import { DEMO_TOKEN, SEED_IMAGE_IDS } from "../../simulator";
 import { startStack } from "../support/stack";
 import type { Stack } from "../support/stack";
 
@@ -116,4 +120,81 @@ test("full introspection passes default limits", async () => {
   expect(status).toBe(200);
   expect(body.errors).toBeUndefined();
   expect(body.data?.__schema).toBeDefined();
+});
+
+const IMAGE_QUERY = JSON.stringify({
+  query: `{ image(id: "${SEED_IMAGE_IDS.ubuntu}") { name } }`,
+});
+
+test("repeated X-Auth-Token is rejected", async () => {
+  const response = await request(stack.service.url, {
+    method: "POST",
+    headers: [
+      "content-type",
+      "application/json",
+      "x-auth-token",
+      DEMO_TOKEN,
+      "x-auth-token",
+      "other-token-secret",
+    ],
+    body: IMAGE_QUERY,
+  });
+  const text = await response.body.text();
+
+  expect(response.statusCode).toBe(400);
+  expect(JSON.parse(text)).toEqual({
+    errors: [
+      {
+        message: "The request has 2 X-Auth-Token headers: send exactly one.",
+        extensions: { code: "BAD_REQUEST" },
+      },
+    ],
+  });
+  expect(text).not.toContain("other-token-secret");
+  expect(stack.simulator.requests).toHaveLength(0);
+});
+
+test("compressed request body is 415", async () => {
+  const response = await request(stack.service.url, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "content-encoding": "gzip",
+      "x-auth-token": DEMO_TOKEN,
+    },
+    body: gzipSync(IMAGE_QUERY),
+  });
+  const body = (await response.body.json()) as {
+    errors: { message: string; extensions: { code: string } }[];
+  };
+
+  expect(response.statusCode).toBe(415);
+  expect(body.errors[0]?.message).toBe(
+    'Unsupported Content-Encoding "gzip": send the request body uncompressed.',
+  );
+  expect(body.errors[0]?.extensions.code).toBe("BAD_REQUEST");
+  expect(stack.simulator.requests).toHaveLength(0);
+});
+
+test("identity Content-Encoding is accepted", async () => {
+  const { body } = await stack.query(
+    `{ image(id: "${SEED_IMAGE_IDS.ubuntu}") { name } }`,
+    { headers: { "content-encoding": "identity" } },
+  );
+
+  expect(body.data?.image).toEqual({ name: "Ubuntu 11.10" });
+});
+
+test("port in use names HOST and PORT", async () => {
+  const config = loadConfig({
+    IMAGES_API_URL: stack.simulator.imagesApiUrl,
+    HOST: "127.0.0.1",
+    PORT: String(stack.service.port),
+  });
+
+  await expect(
+    startService({ config, logger: pino({ level: "silent" }) }),
+  ).rejects.toThrow(
+    `Listening on HOST "127.0.0.1", PORT ${stack.service.port} failed: listen EADDRINUSE`,
+  );
 });

@@ -105,8 +105,9 @@ test("too many tokens names the limit", async () => {
 
   expect(status).toBe(400);
   expect(body.errors?.[0]?.message).toBe(
-    "Syntax Error: Document contains more that 400 tokens. Parsing aborted.",
+    "The query has more than 400 tokens; the limit is 400 (MAX_QUERY_TOKENS).",
   );
+  expect(body.errors?.[0]?.extensions?.code).toBe("GRAPHQL_PARSE_FAILED");
   expect(stack.simulator.requests).toHaveLength(0);
 });
 
