@@ -1,6 +1,6 @@
 import { DEMO_TOKEN } from "../simulator";
 
-/** How a contender takes an operation. */
+/** The request format of a contender. */
 export type Protocol = "subgraph" | "mesh" | "raw";
 
 export type ScenarioName = "single" | "entities" | "join" | "join-faults";
@@ -13,13 +13,13 @@ export const SCENARIOS: readonly ScenarioName[] = [
 ];
 
 /**
- * How an operation asks for its images: `image(id:)`, one `_entities` call
- * as a router sends it, or a query to the gateway that joins servers onto
- * their images.
+ * The query of an operation: `image(id:)`, one `_entities` call as a
+ * router sends it, or a query to the gateway that joins servers onto their
+ * images.
  */
 export type Shape = "single" | "entities" | "join";
 
-/** The image ids that a scenario asks for, duplicates included, in order. */
+/** The image ids that a scenario requests, duplicates included, in order. */
 export interface Workload {
   ids: string[];
   shape: Shape;
@@ -75,13 +75,12 @@ function singleOperation(
   url: string,
 ): Operation {
   // Mesh types the path parameter of the OpenAPI document as String.
-  const field = protocol === "mesh" ? "imageById" : "image";
   const idType = protocol === "mesh" ? "String!" : "ID!";
   return graphql(
     url,
-    `query ($id: ${idType}) { ${field}(id: $id) { ${IMAGE_FIELDS} } }`,
+    `query ($id: ${idType}) { image(id: $id) { ${IMAGE_FIELDS} } }`,
     { id },
-    (data) => countResolved([data[field]]),
+    (data) => countResolved([data.image]),
   );
 }
 
@@ -98,7 +97,7 @@ function entitiesOperation(
   );
 }
 
-/** The join through the gateway; the Servers subgraph holds the ids. */
+/** Builds the join through the gateway. The Servers subgraph contains the ids. */
 function joinOperation(url: string): Operation {
   return graphql(
     url,

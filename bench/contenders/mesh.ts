@@ -3,13 +3,12 @@
  * document of the endpoint, and Hive Gateway serves it, as
  * `mesh-compose --subgraph` and `hive-gateway subgraph` would.
  *
- * Two workarounds make it run, for the versions in package.json:
- * - The upstream wraps the image as `{"image": {...}}`, so the image is
- *   hoisted onto a new root field, `imageById`. Hoisting it onto `image`
- *   fails at start with `Unknown type: "ImageResponse"`.
- * - In subgraph mode the REST transport would be built from the served
- *   schema, where the hoist has removed the original field, and every
- *   call would resolve to null. It gets the composed subgraph schema.
+ * The upstream wraps the image as `{"image": {...}}`, so a hoist transform
+ * lifts it onto the root field `image`. In subgraph mode the REST transport
+ * is built from the served schema by default, where the hoist has removed
+ * the generated field, and every `image` and `_entities` result is null or
+ * an error (seen with the versions in package.json). So the transport gets
+ * the composed subgraph schema instead.
  *
  * OpenAPI has no ID type, so `Image.id` is generated as `String!`, which
  * does not compose with the `ID!` of the Servers subgraph. A small
@@ -57,7 +56,7 @@ function imageIdAsId(schema: GraphQLSchema): GraphQLSchema {
   });
 }
 
-/** The repository root, which holds the OpenAPI document. */
+/** Finds the repository root, which contains the OpenAPI document. */
 function packageRoot(): string {
   let directory = __dirname;
   while (!existsSync(path.join(directory, "package.json"))) {
@@ -89,7 +88,7 @@ async function composeSubgraph(endpoint: string): Promise<string> {
                 {
                   typeName: "Query",
                   pathConfig: ["getImage", "image"],
-                  newFieldName: "imageById",
+                  newFieldName: "image",
                 },
               ],
             }),
@@ -98,7 +97,7 @@ async function composeSubgraph(endpoint: string): Promise<string> {
                 key: [
                   {
                     fields: "id",
-                    resolveReference: { fieldName: "imageById" },
+                    resolveReference: { fieldName: "image" },
                   },
                 ],
               },
