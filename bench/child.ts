@@ -15,7 +15,7 @@ export interface ProcessUsage {
 /** Sent by a child once it serves requests. */
 export interface ReadyMessage {
   type: "ready";
-  /** Where the load generator sends requests. */
+  /** The URL that receives the load generator's requests. */
   url: string;
 }
 
@@ -24,7 +24,7 @@ export interface UsageMessage {
   usage: ProcessUsage;
 }
 
-/** A request of the runner, answered with a message of the same `id`. */
+/** A request of the runner. The reply carries the same `id`. */
 export interface RunnerRequest {
   id: number;
   command: string;
@@ -38,7 +38,7 @@ export interface ChildReply {
   error?: string;
 }
 
-/** Extra commands that a child answers, besides `usage`. */
+/** Extra commands that a child handles, besides `usage`. */
 export type CommandHandlers = Record<
   string,
   (argument: unknown) => unknown | Promise<unknown>
@@ -54,8 +54,8 @@ function readUsage(): ProcessUsage {
 }
 
 /**
- * Answers the runner's requests and exits when the runner disconnects or
- * sends `stop`, after running `stop`.
+ * Handles the runner's requests over IPC. When the runner disconnects or
+ * sends `stop`, runs `stop` and exits.
  */
 export function serveRunner(
   url: string,

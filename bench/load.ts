@@ -2,7 +2,7 @@ import autocannon from "autocannon";
 import { request } from "undici";
 import type { Operation } from "./operations";
 
-/** What the load generator measured for one contender and scenario. */
+/** Measurements of the load generator for one contender and scenario. */
 export interface LoadResult {
   /** Completed requests per second over the run. */
   requestsPerSecond: number;

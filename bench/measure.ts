@@ -16,7 +16,7 @@ export interface Upstream {
   url: string;
 }
 
-/** What the upstream does during one measurement. */
+/** Latency and faults of the upstream during one measurement. */
 export interface UpstreamSetup {
   latencyMs: number;
   /** An image whose every call fails with a 500 computeFault. */
@@ -33,7 +33,7 @@ const FAILURE: Fault = {
 /** How long the upstream must see no call before a measurement starts. */
 const QUIET_MS = 250;
 
-/** Longest wait for the calls of the previous load run to end. */
+/** Maximum wait for the calls of the previous load run to end. */
 const MAX_SETTLE_MS = 15_000;
 
 /**

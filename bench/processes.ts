@@ -25,9 +25,9 @@ const START_TIMEOUT_MS = 60_000;
 /**
  * Forks `script` (a path relative to this file's folder, without `.js`)
  * with `env` on top of this process's environment, and waits until it
- * reports its URL. Its stdout is dropped, so that log lines cost the
- * contender what they cost in production without flooding the report;
- * stderr is kept for start-up failures.
+ * reports its URL. Its stdout is dropped, so log lines cost the contender
+ * what they cost in production without flooding the report. Its stderr is
+ * kept for start-up failures.
  */
 export async function startProcess(
   name: string,

@@ -31,9 +31,9 @@ interface ContenderSpec {
 /**
  * Settings of this service for the benchmark's load. It logs at `warn`, as
  * in production, so failures are logged. The default pool of 64 upstream
- * connections caps the upstream calls at about 64 per latency period, and
- * the default of 16 calls in flight per request splits 20 images into two
- * rounds, so the benchmark raises both; `service-defaults` runs without.
+ * connections caps the upstream calls at about 64 per latency period. The
+ * default of 16 calls in flight per request splits 20 images into two
+ * rounds. So the benchmark raises both, and `service-defaults` keeps them.
  */
 const SERVICE_ENV = {
   LOG_LEVEL: "warn",
@@ -83,7 +83,7 @@ export interface ScenarioRow {
   /** Operations sent one at a time: correctness, calls and unloaded latency. */
   alone?: SequentialResult;
   load?: LoadMeasurement;
-  /** Why the contender could not run the scenario. */
+  /** The error that stopped the contender on this scenario. */
   error?: string;
 }
 
@@ -126,7 +126,7 @@ function workloads(): Record<ScenarioName, Workload> {
       expectedImages: 100,
     },
     join: { ids: join, shape: "join", expectedImages: 50 },
-    // One of the ten images fails, so 10% of the upstream answers do.
+    // One of the ten images fails, so 10% of the upstream responses do.
     "join-faults": { ids: join, shape: "join", expectedImages: 45 },
   };
 }

@@ -1,15 +1,14 @@
 import type { SeedImage } from "../simulator";
 
 /**
- * The images of the benchmark's tenant: `count` generated images after the
- * simulator's seed images. Ids are fixed UUIDs, so every process derives
- * the same ones.
+ * Returns the id of the generated image `index` of the benchmark's tenant.
+ * Ids are fixed UUIDs, so every process derives the same ones.
  */
 export function benchImageId(index: number): string {
   return `be0c4a1d-0000-4000-8000-${index.toString(16).padStart(12, "0")}`;
 }
 
-/** A snapshot-like image with the fields and metadata of a real answer. */
+/** Builds an image with the fields and metadata of a real response; every fourth is a snapshot. */
 export function benchImage(index: number): SeedImage {
   const snapshot = index % 4 === 0;
   return {

@@ -42,7 +42,7 @@ export interface Config {
    * `GET /images/detail` before fetching the rest one by one
    * (`IMAGE_LIST_THRESHOLD`); 0 turns the list strategy off. Default 500:
    * in BENCHMARKS.md, in a tenant of 2000 images, the list wins from 200
-   * ids at 20 ms upstream latency and breaks even at 1000 ids at 0 ms.
+   * ids at 20 ms upstream latency, but at 0 ms only at 1000 ids.
    */
   imageListThreshold: number;
   /** `limit` of each image list page (`IMAGE_LIST_PAGE_SIZE`); default 1000, Nova's usual maximum. */
