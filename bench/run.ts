@@ -31,13 +31,11 @@ interface ContenderSpec {
 /**
  * Settings of this service for the benchmark's load. It logs at `warn`, as
  * in production, so failures are logged. The default pool of 64 upstream
- * connections caps the upstream calls at about 64 per latency period. The
- * default of 16 calls in flight per request splits 20 images into two
- * rounds. So the benchmark raises both, and `service-defaults` keeps them.
+ * connections caps the upstream calls at about 64 per latency period, so
+ * the benchmark raises it, and `service-defaults` keeps it.
  */
 const SERVICE_ENV = {
   LOG_LEVEL: "warn",
-  UPSTREAM_CONCURRENCY: "32",
   UPSTREAM_MAX_CONNECTIONS: "256",
 };
 

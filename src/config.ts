@@ -11,7 +11,7 @@ export interface Config {
   host: string;
   /** Maximum time of one upstream call in milliseconds (`UPSTREAM_TIMEOUT_MS`); default 10000. */
   upstreamTimeoutMs: number;
-  /** Maximum upstream calls in flight for one GraphQL request (`UPSTREAM_CONCURRENCY`); default 16. */
+  /** Maximum upstream calls in flight for one GraphQL request (`UPSTREAM_CONCURRENCY`); default 32. */
   upstreamConcurrency: number;
   /** Maximum upstream connections of the process (`UPSTREAM_MAX_CONNECTIONS`); default 64. */
   upstreamMaxConnections: number;
@@ -111,7 +111,7 @@ export function loadConfig(env: Env = process.env): Config {
       1,
       600_000,
     ),
-    upstreamConcurrency: readInteger(env, "UPSTREAM_CONCURRENCY", 16, 1, 1024),
+    upstreamConcurrency: readInteger(env, "UPSTREAM_CONCURRENCY", 32, 1, 1024),
     upstreamMaxConnections: readInteger(
       env,
       "UPSTREAM_MAX_CONNECTIONS",

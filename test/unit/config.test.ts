@@ -21,7 +21,7 @@ describe("loadConfig defaults", () => {
     expect(config.port).toBe(4001);
     expect(config.host).toBe("0.0.0.0");
     expect(config.upstreamTimeoutMs).toBe(10_000);
-    expect(config.upstreamConcurrency).toBe(16);
+    expect(config.upstreamConcurrency).toBe(32);
     expect(config.upstreamMaxConnections).toBe(64);
     expect(config.upstreamMaxBodyBytes).toBe(1_048_576);
     expect(config.maxRequestBytes).toBe(1_048_576);
