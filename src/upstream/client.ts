@@ -8,6 +8,7 @@ import { ImageError } from "../errors";
 import type { ImageModel } from "../images/model";
 import type { Metrics } from "../observability/metrics";
 import { getTracer, injectTraceContext } from "../observability/tracing";
+import { BodyTooLargeError, readBoundedBody } from "./body";
 import { parseFault, readRequestId } from "./faults";
 import type { ResponseHeaders } from "./faults";
 import { NotAnImageError, parseImageBody } from "./image";
@@ -57,10 +58,6 @@ type AttemptResult =
 type RetryAdvice =
   | { retry: false }
   | { retry: true; reason: string; afterMs: number | undefined };
-
-class BodyTooLargeError extends Error {
-  override name = "BodyTooLargeError";
-}
 
 /**
  * Client of `GET {baseUrl}/images/{id}` over one keep-alive connection pool,
@@ -260,7 +257,7 @@ export class ImagesApiClient {
         },
         signal,
       });
-      bodyText = await this.readBody(response);
+      bodyText = await readBoundedBody(response, this.options.maxBodyBytes);
     } catch (error) {
       const result = signal.aborted
         ? {
@@ -302,30 +299,6 @@ export class ImagesApiClient {
       { status, outcome },
       (performance.now() - started) / 1000,
     );
-  }
-
-  /** Reads the body as text, or discards it when its content does not matter. */
-  private async readBody(response: Dispatcher.ResponseData): Promise<string> {
-    const { statusCode, body } = response;
-    if (statusCode >= 300 && statusCode < 400) {
-      await body.dump();
-      return "";
-    }
-
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of body) {
-      const buffer = chunk as Buffer;
-      size += buffer.length;
-      if (size > this.options.maxBodyBytes) {
-        body.destroy();
-        throw new BodyTooLargeError(
-          `the body is larger than ${this.options.maxBodyBytes} bytes`,
-        );
-      }
-      chunks.push(buffer);
-    }
-    return Buffer.concat(chunks).toString("utf8");
   }
 
   private interpret(

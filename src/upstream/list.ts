@@ -2,6 +2,7 @@ import type { Dispatcher } from "undici";
 import type { Logger } from "pino";
 import type { Deadline } from "../deadline";
 import { ImageError } from "../errors";
+import { BodyTooLargeError, readBoundedBody } from "./body";
 import { parseFault, readRequestId } from "./faults";
 import type { ResponseHeaders } from "./faults";
 import { describeTransportError } from "./messages";
@@ -48,10 +49,6 @@ export interface ListedImage {
 
 const LIST_PATH = "/images/detail";
 
-class PageTooLargeError extends Error {
-  override name = "PageTooLargeError";
-}
-
 /**
  * Fetches one page of the detailed image list with the caller's token, in
  * one attempt that ends by the request's deadline. Redirects are not
@@ -85,7 +82,7 @@ export async function fetchImagesPage(
       },
       signal,
     });
-    bodyText = await readBody(response, options.maxBodyBytes);
+    bodyText = await readBoundedBody(response, options.maxBodyBytes);
   } catch (error) {
     const failure = transportFailure(error, signal, timeoutMs, deadline);
     log.warn(
@@ -124,33 +121,6 @@ function pagePath(basePath: string, page: PageRequest): string {
   const query = new URLSearchParams({ limit: String(page.limit) });
   if (page.marker !== null) query.set("marker", page.marker);
   return `${basePath}${LIST_PATH}?${query.toString()}`;
-}
-
-/** Reads the body as text, or discards it when its content does not matter. */
-async function readBody(
-  response: Dispatcher.ResponseData,
-  maxBodyBytes: number,
-): Promise<string> {
-  const { statusCode, body } = response;
-  if (statusCode >= 300 && statusCode < 400) {
-    await body.dump();
-    return "";
-  }
-
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > maxBodyBytes) {
-      body.destroy();
-      throw new PageTooLargeError(
-        `the page body is larger than ${maxBodyBytes} bytes`,
-      );
-    }
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 function interpret(
@@ -270,7 +240,7 @@ function transportFailure(
   timeoutMs: number,
   deadline: Deadline,
 ): ImageError {
-  if (error instanceof PageTooLargeError) {
+  if (error instanceof BodyTooLargeError) {
     return new ImageError(
       "BAD_UPSTREAM_RESPONSE",
       `The images API returned an image list page that is too large: ${error.message}.`,

@@ -334,7 +334,7 @@ describe("fetchImagesPage answers", () => {
 
     expect(error.code).toBe("BAD_UPSTREAM_RESPONSE");
     expect(error.message).toBe(
-      "The images API returned an image list page that is too large: the page body is larger than 1024 bytes.",
+      "The images API returned an image list page that is too large: the body is larger than 1024 bytes.",
     );
   });
 
