@@ -16,6 +16,14 @@ export type ResponseHeaders = Record<string, string | string[] | undefined>;
 const MAX_MESSAGE_LENGTH = 500;
 
 /**
+ * Longest wait taken from an upstream answer, in seconds. A larger
+ * `Retry-After`, from a proxy's bug or a far-off date, would otherwise lock
+ * the token out of this process until it restarts, so the service tries the
+ * upstream again after an hour at the latest.
+ */
+export const MAX_RETRY_AFTER_SECONDS = 3600;
+
+/**
  * Parses an error response of the images API or of a proxy in front of
  * it. Understands Nova's `{"<faultName>": {code, message, details?}}`, the
  * `{"error": {...}}` of authentication middleware, a flat `{message, code}`
@@ -37,10 +45,17 @@ export function parseFault(
       message: cleanMessage(detail?.message),
       requestId: readRequestId(headers),
     },
-    retryAfter:
+    retryAfter: capRetryAfter(
       parseRetryAfterHeader(firstHeader(headers, "retry-after"), now) ??
-      parseRetryAfterBody(detail, now),
+        parseRetryAfterBody(detail, now),
+    ),
   };
+}
+
+function capRetryAfter(seconds: number | undefined): number | undefined {
+  return seconds === undefined
+    ? undefined
+    : Math.min(seconds, MAX_RETRY_AFTER_SECONDS);
 }
 
 /** Returns the upstream request id of any response, error or not. */

@@ -1,6 +1,10 @@
 import type { ErrorCode } from "../../src/errors";
 import type { ResponseHeaders } from "../../src/upstream/faults";
-import { parseFault, readRequestId } from "../../src/upstream/faults";
+import {
+  MAX_RETRY_AFTER_SECONDS,
+  parseFault,
+  readRequestId,
+} from "../../src/upstream/faults";
 import { fixtureBodyText, readFixture } from "./fixtures";
 
 const NOW = new Date("2015-10-21T07:27:00.000Z");
@@ -336,6 +340,23 @@ describe("parseFault Retry-After header", () => {
     const now = new Date("2015-10-21T07:27:00.500Z");
 
     expect(parseFault(429, headers, "", now).retryAfter).toBe(60);
+  });
+
+  test.each([
+    ["99999999999999999999", {}],
+    ["3601", {}],
+    ["Wed, 21 Oct 2099 07:28:00 GMT", {}],
+    ["soon", { overLimit: { retryAfter: 1e30 } }],
+    ["soon", { overLimit: { retryAt: "2099-10-21T07:28:00Z" } }],
+  ])("far wait %j %j is capped at an hour", (value, body) => {
+    expect(retryAfterOf({ "retry-after": value }, JSON.stringify(body))).toBe(
+      MAX_RETRY_AFTER_SECONDS,
+    );
+  });
+
+  test("cap is one hour", () => {
+    expect(MAX_RETRY_AFTER_SECONDS).toBe(3600);
+    expect(retryAfterOf({ "retry-after": "3600" })).toBe(3600);
   });
 
   test("past HTTP-date becomes zero", () => {
