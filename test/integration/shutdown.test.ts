@@ -215,6 +215,24 @@ test("SIGTERM when idle exits 0", async () => {
   );
 });
 
+test("SIGTERM exits after log reader closes", async () => {
+  service = await startServiceProcess(packageDir, {
+    IMAGES_API_URL: simulator.imagesApiUrl,
+  });
+  const answer = await queryImage(service.origin, FAST_ID);
+  expect(answer.body.data?.image?.id).toBe(FAST_ID);
+  // Closing the read end makes every later log write fail with EPIPE.
+  service.child.stdout!.destroy();
+
+  service.child.kill("SIGTERM");
+  const outcome = await Promise.race([
+    service.exited,
+    new Promise((resolve) => setTimeout(resolve, 20_000, "still running")),
+  ]);
+
+  expect(outcome).toBe(0);
+});
+
 test("second SIGTERM exits without draining", async () => {
   service = await startServiceProcess(packageDir, {
     IMAGES_API_URL: simulator.imagesApiUrl,
