@@ -250,9 +250,10 @@ function serveGraphQL(
   if (!hasRouterSecret(request, handler.config)) {
     handler.logger.warn(
       { header: handler.config.routerSecretHeader },
-      "rejected a request without the router secret",
+      "rejected a request without a valid router secret",
     );
-    sendGraphQLError(
+    rejectRequest(
+      handler,
       response,
       401,
       `Missing or invalid ${handler.config.routerSecretHeader} header: this subgraph accepts requests only from its router.`,
@@ -264,7 +265,8 @@ function serveGraphQL(
   const rejection = checkRequestHeaders(request);
   if (rejection !== null) {
     handler.logger.warn({ status: rejection.status }, rejection.message);
-    sendGraphQLError(
+    rejectRequest(
+      handler,
       response,
       rejection.status,
       rejection.message,
@@ -278,7 +280,8 @@ function serveGraphQL(
     .catch((error: unknown) => {
       handler.logger.error({ err: error }, "GraphQL request failed");
       if (!response.headersSent) {
-        sendGraphQLError(
+        rejectRequest(
+          handler,
           response,
           500,
           "Internal server error.",
@@ -302,11 +305,14 @@ async function handleGraphQL(
     body = await readJsonBody(request, handler.config.maxRequestBytes);
   } catch (error) {
     if (error instanceof RequestTooLargeError) {
-      sendGraphQLError(response, 413, error.message, "PAYLOAD_TOO_LARGE");
+      rejectRequest(handler, response, 413, error.message, "PAYLOAD_TOO_LARGE");
       return;
     }
     if (error instanceof SyntaxError) {
-      sendGraphQLError(
+      // The parser's message quotes the body, which stays out of the log.
+      handler.logger.warn("rejected a request body that is not valid JSON");
+      rejectRequest(
+        handler,
         response,
         400,
         `The request body is not valid JSON: ${error.message}`,
@@ -402,6 +408,22 @@ function checkRequestHeaders(
     };
   }
   return null;
+}
+
+/**
+ * Sends the error of a request rejected before GraphQL ran, and counts it in
+ * the operation and error metrics like an error that GraphQL sent.
+ */
+function rejectRequest(
+  handler: Handler,
+  response: ServerResponse,
+  status: number,
+  message: string,
+  code: string,
+): void {
+  handler.metrics.errors.inc({ code });
+  handler.metrics.operations.inc({ outcome: "failure" });
+  sendGraphQLError(response, status, message, code);
 }
 
 function readToken(request: IncomingMessage): string | null {

@@ -217,6 +217,36 @@ test("request errors are counted by code", async () => {
   ).toBe(1);
 });
 
+test("requests rejected before GraphQL are counted", async () => {
+  const before = (await scrape()).samples;
+  const invalidJson = await request(stack.service.url, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-auth-token": DEMO_TOKEN },
+    body: "{",
+  });
+  await invalidJson.body.dump();
+  const compressed = await request(stack.service.url, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "content-encoding": "br",
+      "x-auth-token": DEMO_TOKEN,
+    },
+    body: "{}",
+  });
+  await compressed.body.dump();
+  const after = (await scrape()).samples;
+
+  expect(invalidJson.statusCode).toBe(400);
+  expect(compressed.statusCode).toBe(415);
+  expect(delta(before, after, 'graphql_errors_total{code="BAD_REQUEST"}')).toBe(
+    2,
+  );
+  expect(
+    delta(before, after, 'graphql_operations_total{outcome="failure"}'),
+  ).toBe(2);
+});
+
 test("in-flight gauge follows a slow request", async () => {
   stack.simulator.setLatency(1000);
   const idle = (await scrape()).samples;
