@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from "../src/config";
 import { createLogger } from "../src/logger";
 import { startService } from "../src/server";
 import { DEMO_TOKEN, SEED_IMAGE_IDS, startSimulator } from "../simulator";
+import { readSimulatorEnv } from "../simulator/env";
 
 /**
  * Starts the simulator with its seed images and the subgraph in front of it,
@@ -9,7 +10,19 @@ import { DEMO_TOKEN, SEED_IMAGE_IDS, startSimulator } from "../simulator";
  * IMAGES_API_URL come from the environment, as for `npm start`.
  */
 async function main(): Promise<void> {
-  const simulatorPort = Number(process.env.SIMULATOR_PORT ?? 0);
+  let simulatorPort;
+  try {
+    // Unlike `npm run simulator`, the demo picks a free port by default.
+    simulatorPort = readSimulatorEnv({
+      ...process.env,
+      SIMULATOR_PORT: process.env.SIMULATOR_PORT?.trim() || "0",
+    }).port;
+  } catch (error) {
+    process.stderr.write(
+      `Configuration error: ${String((error as Error).message)}\n`,
+    );
+    process.exit(1);
+  }
   const simulator = await startSimulator({ port: simulatorPort });
 
   let config;
