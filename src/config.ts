@@ -243,9 +243,15 @@ function readUrl(env: Env, name: string, example = IMAGES_API_EXAMPLE): URL {
   return url;
 }
 
-/** Quotes a URL for an error message, with any password in it masked. */
+/**
+ * Quotes a URL for an error message, with any password and query values in
+ * it masked, because a signed URL carries its secret in the query.
+ */
 function showUrl(value: string): string {
-  return JSON.stringify(value.replace(/\/\/([^/@:]*):[^/@]*@/, "//$1:***@"));
+  const masked = value
+    .replace(/\/\/([^/@:]*):[^/@]*@/, "//$1:***@")
+    .replace(/([?&][^=&#]*)=[^&#]*/g, "$1=***");
+  return JSON.stringify(masked);
 }
 
 function readInteger(

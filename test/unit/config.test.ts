@@ -147,8 +147,16 @@ describe("loadConfig IMAGES_API_URL", () => {
     const value = `${URL_TEXT}?region=dfw`;
 
     expect(configErrorOf({ IMAGES_API_URL: value }).message).toBe(
-      'IMAGES_API_URL is invalid: "https://dfw.servers.api.rackspacecloud.com/v2/010101?region=dfw" has a query, fragment or credentials; expected only scheme, host, port and path.',
+      'IMAGES_API_URL is invalid: "https://dfw.servers.api.rackspacecloud.com/v2/010101?region=***" has a query, fragment or credentials; expected only scheme, host, port and path.',
     );
+  });
+
+  test("query error hides query values", () => {
+    const value = `${URL_TEXT}?region=dfw&sig=s3cr3t-signature`;
+    const message = configErrorOf({ IMAGES_API_URL: value }).message;
+
+    expect(message).toContain("?region=***&sig=***");
+    expect(message).not.toContain("s3cr3t-signature");
   });
 
   test.each([
