@@ -107,7 +107,7 @@ function maskUnexpected(
       formatted.extensions ?? {};
     return { ...formatted, extensions };
   }
-  if (original instanceof GraphQLError) return explainTokenLimit(formatted);
+  if (original instanceof GraphQLError) return explainLimit(formatted);
 
   logger.error(
     { err: original, path: formatted.path },
@@ -121,20 +121,39 @@ function maskUnexpected(
   };
 }
 
-/** graphql-js's message when the parser stops at `maxTokens`, as of graphql 16. */
-const TOKEN_LIMIT_MESSAGE =
-  /^Syntax Error: Document contains more that (\d+) tokens\. Parsing aborted\.$/;
+/**
+ * Messages of the request limits that graphql-js 16 and graphql-armor 3
+ * write themselves, with the text that replaces each. The replacements say
+ * which limit was hit and what to change.
+ */
+const LIMIT_MESSAGES: readonly [RegExp, (match: RegExpExecArray) => string][] =
+  [
+    [
+      /^Syntax Error: Document contains more that (\d+) tokens\. Parsing aborted\.$/,
+      ([, limit]) =>
+        `The query has more than ${limit} tokens; the limit is ${limit} (MAX_QUERY_TOKENS).`,
+    ],
+    [
+      /^Syntax Error: Directives limit of (\d+) exceeded, found (\d+)\.$/,
+      ([, limit, found]) =>
+        `The query has ${found} directives; the limit is ${limit}.`,
+    ],
+    [
+      // graphql-js stops checking that fields can merge after a fixed amount
+      // of work, so thousands of repeated fields or aliases end here.
+      /^Validation aborted\.$/,
+      () =>
+        "The query repeats too many fields to validate; send fewer repeated fields or aliases in one operation.",
+    ],
+  ];
 
-/** Replaces graphql-js's token limit message by one that names the setting. */
-function explainTokenLimit(
-  formatted: GraphQLFormattedError,
-): GraphQLFormattedError {
-  const limit = TOKEN_LIMIT_MESSAGE.exec(formatted.message)?.[1];
-  if (limit === undefined) return formatted;
-  return {
-    ...formatted,
-    message: `The query has more than ${limit} tokens; the limit is ${limit} (MAX_QUERY_TOKENS).`,
-  };
+/** Replaces the message of a request limit by one that names the limit. */
+function explainLimit(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  for (const [pattern, explain] of LIMIT_MESSAGES) {
+    const match = pattern.exec(formatted.message);
+    if (match !== null) return { ...formatted, message: explain(match) };
+  }
+  return formatted;
 }
 
 /**

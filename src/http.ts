@@ -19,7 +19,7 @@ export async function readJsonBody(
 ): Promise<unknown> {
   const tooLarge = () =>
     new RequestTooLargeError(
-      `The request body is larger than the limit of ${maxBytes} bytes.`,
+      `The request body is larger than the limit of ${maxBytes} bytes (MAX_REQUEST_BYTES).`,
     );
   const declared = Number(request.headers["content-length"] ?? 0);
   if (declared > maxBytes) {

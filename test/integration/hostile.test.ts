@@ -193,7 +193,7 @@ test("request body over limit is 413", async () => {
 
   expect(response.statusCode).toBe(413);
   expect(body.errors[0]?.message).toBe(
-    "The request body is larger than the limit of 262144 bytes.",
+    "The request body is larger than the limit of 262144 bytes (MAX_REQUEST_BYTES).",
   );
   expect(body.errors[0]?.extensions.code).toBe("PAYLOAD_TOO_LARGE");
 });
@@ -233,4 +233,27 @@ test("service keeps serving after hostile input", async () => {
   );
 
   expect(body.data?.image).toEqual({ name: "Ubuntu 11.10" });
+});
+
+test("too many repeated fields names the cause", async () => {
+  const fields = Array.from({ length: 1000 }, () => "__typename").join(" ");
+  const { status, body } = await stack.query(`{ ${fields} }`);
+
+  expect(status).toBe(400);
+  expect(body.errors?.[0]?.message).toBe(
+    "The query repeats too many fields to validate; send fewer repeated fields or aliases in one operation.",
+  );
+  expect(body.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
+});
+
+test("too many directives names the limit", async () => {
+  const directives = Array.from({ length: 51 }, () => "@include(if: true)");
+  const { status, body } = await stack.query(
+    `{ __typename ${directives.join(" ")} }`,
+  );
+
+  expect(status).toBe(400);
+  expect(body.errors?.[0]?.message).toBe(
+    "The query has 51 directives; the limit is 50.",
+  );
 });
