@@ -9,7 +9,7 @@ import { PACKAGE_NAME } from "./package-files";
  * Lines are written synchronously. With pino's default asynchronous stdout,
  * a line still queued at `process.exit` is flushed by sonic-boom 4's
  * `flushSync`, which retries a write that fails with EPIPE forever, so the
- * process hung at shutdown once its log reader had gone away. A synchronous
+ * process would hang at shutdown once its log reader is gone. A synchronous
  * write that fails reaches pino's EPIPE handler, which stops logging.
  */
 export function createLogger(level: LevelWithSilent): Logger {

@@ -16,7 +16,7 @@ export type ResponseHeaders = Record<string, string | string[] | undefined>;
 const MAX_MESSAGE_LENGTH = 500;
 
 /**
- * Longest wait taken from an upstream answer, in seconds. A larger
+ * Maximum wait taken from an upstream response, in seconds. A larger
  * `Retry-After`, from a proxy's bug or a far-off date, would otherwise lock
  * the token out of this process until it restarts, so the service tries the
  * upstream again after an hour at the latest.
