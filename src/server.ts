@@ -171,14 +171,15 @@ async function shutDown(
     await sleep(config.shutdownDelayMs);
   }
 
+  const inFlight = (await handler.metrics.inFlight.get()).values[0]?.value;
+  // The listener closes before the line is written, so a reader of the log
+  // that sees it can rely on new connections being refused.
+  const closed = closeServer(server, config.shutdownGraceMs);
   logger.info(
-    {
-      graceMs: config.shutdownGraceMs,
-      inFlight: (await handler.metrics.inFlight.get()).values[0]?.value ?? 0,
-    },
+    { graceMs: config.shutdownGraceMs, inFlight: inFlight ?? 0 },
     "draining requests",
   );
-  const { cutConnections } = await closeServer(server, config.shutdownGraceMs);
+  const { cutConnections } = await closed;
   if (cutConnections > 0) {
     logger.warn(
       { cutConnections, graceMs: config.shutdownGraceMs },
