@@ -1,5 +1,5 @@
 /**
- * The ways in which the simulator answers differently from real Nova 26
+ * The ways in which the simulator responds differently from real Nova 26
  * (Zed) with Glance 25 on purpose, each with its reason. Everything not
  * listed here is meant to match: test/openstack/conformance.test.ts
  * compares the simulator with Debian's Nova and Glance, and normalizes
@@ -8,9 +8,9 @@
 export interface DeliberateDifference {
   /** What differs. */
   topic: string;
-  /** What real Nova 26 does. */
+  /** Behaviour of real Nova 26. */
   nova: string;
-  /** What the simulator does instead. */
+  /** Behaviour of the simulator instead. */
   simulator: string;
   reason: string;
 }

@@ -15,7 +15,7 @@ export const MAX_MICROVERSION: Microversion = { major: 2, minor: 93 };
 
 /**
  * The first microversion without the image proxy API: from 2.36 on, Nova
- * answers every `/images` route with 404.
+ * responds to every `/images` route with 404.
  */
 export const IMAGES_REMOVED_IN: Microversion = { major: 2, minor: 36 };
 

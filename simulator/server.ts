@@ -78,7 +78,7 @@ export interface Simulator {
 type ApiRoute = Exclude<Route, { kind: "unrouted" }>;
 
 /**
- * Builds Nova's answer to a version it cannot serve: 406 computeFault with
+ * Builds Nova's response to a version it cannot serve: 406 computeFault with
  * the requested version in the version headers, or 400 badRequest without
  * them for a version that does not parse.
  */

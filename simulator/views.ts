@@ -171,7 +171,7 @@ function parseLimit(raw: string | null): number | null | string {
  * {@link DEFAULT_PAGE_SIZE} images, Glance's default; `limit=0` means the
  * maximum.
  *
- * The `next` link follows Nova 26's rule: it exists when the page holds
+ * The `next` link follows Nova 26's rule: it exists when the page contains
  * exactly min(limit, {@link MAX_PAGE_SIZE}) images, with that maximum when
  * the request has no `limit`. So a full last page has a link to an empty
  * page, and a request without `limit` gets 25 images and no link even when

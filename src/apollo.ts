@@ -123,8 +123,8 @@ function maskUnexpected(
 
 /**
  * Messages of the request limits that graphql-js 16 and graphql-armor 3
- * write themselves, with the text that replaces each. The replacements say
- * which limit was hit and what to change.
+ * write themselves, with the text that replaces each. The replacements name
+ * the limit that was hit and what to change.
  */
 const LIMIT_MESSAGES: readonly [RegExp, (match: RegExpExecArray) => string][] =
   [

@@ -95,7 +95,7 @@ function checkRepresentation(
   return null;
 }
 
-/** Longest part of a rejected value that an error message repeats. */
+/** Maximum length of a rejected value that an error message repeats. */
 const MAX_ECHOED_LENGTH = 64;
 
 function describe(value: unknown): string {

@@ -60,32 +60,32 @@ export async function resolveFromList(
   call: CallOptions,
   results: (ImageModel | Error)[],
 ): Promise<number[]> {
-  const wanted = new Map<string, number[]>();
+  const unresolved = new Map<string, number[]>();
   for (const index of pending) {
     const key = ids[index]!.toLowerCase();
-    const indexes = wanted.get(key);
-    if (indexes === undefined) wanted.set(key, [index]);
+    const indexes = unresolved.get(key);
+    if (indexes === undefined) unresolved.set(key, [index]);
     else indexes.push(index);
   }
-  if (!shouldUseList(wanted.size, strategy.threshold)) return [...pending];
+  if (!shouldUseList(unresolved.size, strategy.threshold)) return [...pending];
 
-  const distinct = wanted.size;
+  const distinct = unresolved.size;
   const progress = { pages: 0 };
   let failure: ImageError | null = null;
   try {
-    await readPages(strategy, token, call, ids, wanted, results, progress);
+    await readPages(strategy, token, call, ids, unresolved, results, progress);
   } catch (error) {
     if (!(error instanceof ImageError)) {
       strategy.logger.error(
         { err: error, ids: distinct },
         "image list lookup failed unexpectedly; fetching the ids one by one",
       );
-      return [...wanted.values()].flat();
+      return [...unresolved.values()].flat();
     }
     failure = error;
   }
 
-  const remaining = [...wanted.values()].flat();
+  const remaining = [...unresolved.values()].flat();
   if (failure !== null && BATCH_WIDE_CODES.has(failure.code)) {
     for (const index of remaining) {
       results[index] = batchWideError(failure, ids[index]!);
@@ -94,12 +94,12 @@ export async function resolveFromList(
   }
   if (failure !== null) {
     strategy.logger.warn(
-      { code: failure.code, pages: progress.pages, remaining: wanted.size },
+      { code: failure.code, pages: progress.pages, remaining: unresolved.size },
       "image list failed; fetching the remaining ids one by one",
     );
   } else {
     strategy.logger.debug(
-      { pages: progress.pages, ids: distinct, remaining: wanted.size },
+      { pages: progress.pages, ids: distinct, remaining: unresolved.size },
       "image list lookup",
     );
   }
@@ -107,11 +107,11 @@ export async function resolveFromList(
 }
 
 /**
- * Reads pages until every wanted id is found, the list ends, `maxPages` is
+ * Reads pages until every unresolved id is found, the list ends, `maxPages` is
  * reached, or one more page could make the batch cost more calls than one
  * call per id. That last rule keeps the calls of a batch at or below its
  * distinct ids, except that a first page with none of them costs one extra.
- * Found ids are removed from `wanted`, and `progress.pages` counts the
+ * Found ids are removed from `unresolved`, and `progress.pages` counts the
  * pages read.
  *
  * @throws ImageError when a page call fails; images of earlier pages stay in `results`.
@@ -121,11 +121,11 @@ async function readPages(
   token: string,
   call: CallOptions,
   ids: readonly string[],
-  wanted: Map<string, number[]>,
+  unresolved: Map<string, number[]>,
   results: (ImageModel | Error)[],
   progress: { pages: number },
 ): Promise<void> {
-  const distinct = wanted.size;
+  const distinct = unresolved.size;
   const seenMarkers = new Set<string>();
   let marker: string | null = null;
 
@@ -136,14 +136,14 @@ async function readPages(
       call,
     );
     progress.pages += 1;
-    takeWanted(page, ids, wanted, results);
+    resolveListedImages(page, ids, unresolved, results);
 
     const next = page.nextMarker;
-    const budgetLeft = progress.pages + 1 + wanted.size <= distinct;
+    const budgetLeft = progress.pages + 1 + unresolved.size <= distinct;
     if (
       next === null ||
       page.images.length === 0 ||
-      wanted.size === 0 ||
+      unresolved.size === 0 ||
       progress.pages >= strategy.maxPages ||
       !budgetLeft
     ) {
@@ -161,24 +161,24 @@ async function readPages(
   }
 }
 
-function takeWanted(
+function resolveListedImages(
   page: ImagesPage,
   ids: readonly string[],
-  wanted: Map<string, number[]>,
+  unresolved: Map<string, number[]>,
   results: (ImageModel | Error)[],
 ): void {
   for (const listed of page.images) {
     const key = listed.id.toLowerCase();
-    const indexes = wanted.get(key);
+    const indexes = unresolved.get(key);
     if (indexes === undefined) continue;
 
     try {
       for (const index of indexes) {
         results[index] = parseImageBody({ image: listed.body }, ids[index]!);
       }
-      wanted.delete(key);
+      unresolved.delete(key);
     } catch {
-      // Left in `wanted`, so the per-id call reports what is wrong with it.
+      // Left in `unresolved`, so the per-id call reports what is wrong with it.
     }
   }
 }

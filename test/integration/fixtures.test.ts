@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { startStack } from "../support/stack";
 import type { Stack } from "../support/stack";
+import { FULL_QUERY } from "../support/queries";
 
 /** A recorded upstream response: `{status, headers, body | text, note?}`. */
 interface Fixture {
@@ -23,14 +24,6 @@ const FIXTURE_NAMES = readdirSync(FIXTURE_DIR).filter((name) =>
 
 /** Any valid id: the replayed response decides what comes back. */
 const REQUESTED_ID = "3afe97b2-26dc-49c5-a2cc-a2fc8d80c001";
-
-const FULL_QUERY = `query ($id: ID!) {
-  image(id: $id) {
-    id name status progress minDisk minRam sizeBytes created updated
-    diskConfig type links { href rel type } metadata { key value }
-    server { id }
-  }
-}`;
 
 let stack: Stack;
 

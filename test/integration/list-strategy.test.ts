@@ -66,17 +66,22 @@ describe("list strategy in the service", () => {
   beforeEach(() => stack.simulator.reset());
 
   it("resolves a large batch from list pages", async () => {
-    // One page of 25 holds the seed images and every added one.
-    const wanted = IMAGE_IDS.slice(0, 4);
+    // One page of 25 contains the seed images and every added one.
+    const requested = IMAGE_IDS.slice(0, 4);
     const result = await stack.query(ENTITIES_QUERY, {
-      variables: { representations: representations([...wanted, ...wanted]) },
+      variables: {
+        representations: representations([...requested, ...requested]),
+      },
     });
 
     expect(result.body.errors).toBeUndefined();
     const entities = result.body.data?._entities as { id: string }[];
-    expect(entities.map((entity) => entity.id)).toEqual([...wanted, ...wanted]);
+    expect(entities.map((entity) => entity.id)).toEqual([
+      ...requested,
+      ...requested,
+    ]);
     expect(entities[0]).toEqual({
-      id: wanted[0],
+      id: requested[0],
       name: "listed-image-0",
       minRam: 1024,
       type: "SNAPSHOT",
@@ -87,20 +92,20 @@ describe("list strategy in the service", () => {
   });
 
   it("keeps a batch at the threshold per id", async () => {
-    const wanted = IMAGE_IDS.slice(0, 3);
+    const requested = IMAGE_IDS.slice(0, 3);
     const result = await stack.query(ENTITIES_QUERY, {
-      variables: { representations: representations(wanted) },
+      variables: { representations: representations(requested) },
     });
 
     expect(result.body.errors).toBeUndefined();
     expect(listCalls(stack)).toBe(0);
-    expect(perIdCalls(stack).sort()).toEqual([...wanted].sort());
+    expect(perIdCalls(stack).sort()).toEqual([...requested].sort());
   });
 
   it("fetches ids missing from the list one by one", async () => {
-    const wanted = [...IMAGE_IDS.slice(0, 3), MISSING_ID];
+    const requested = [...IMAGE_IDS.slice(0, 3), MISSING_ID];
     const result = await stack.query(ENTITIES_QUERY, {
-      variables: { representations: representations(wanted) },
+      variables: { representations: representations(requested) },
     });
 
     const entities = result.body.data?._entities as unknown[];
@@ -110,13 +115,13 @@ describe("list strategy in the service", () => {
   });
 
   it("never calls more than the distinct ids", async () => {
-    const wanted = IMAGE_IDS.slice(6, 10);
+    const requested = IMAGE_IDS.slice(6, 10);
     await stack.query(ENTITIES_QUERY, {
-      variables: { representations: representations(wanted) },
+      variables: { representations: representations(requested) },
     });
 
     const calls = listCalls(stack) + perIdCalls(stack).length;
-    expect(calls).toBeLessThanOrEqual(wanted.length + 1);
+    expect(calls).toBeLessThanOrEqual(requested.length + 1);
   });
 });
 
@@ -129,13 +134,13 @@ describe("list strategy turned off", () => {
   afterAll(() => stack.close());
 
   it("fetches every id one by one", async () => {
-    const wanted = IMAGE_IDS.slice(0, 8);
+    const requested = IMAGE_IDS.slice(0, 8);
     const result = await stack.query(ENTITIES_QUERY, {
-      variables: { representations: representations(wanted) },
+      variables: { representations: representations(requested) },
     });
 
     expect(result.body.errors).toBeUndefined();
     expect(listCalls(stack)).toBe(0);
-    expect(perIdCalls(stack).sort()).toEqual([...wanted].sort());
+    expect(perIdCalls(stack).sort()).toEqual([...requested].sort());
   });
 });

@@ -112,7 +112,7 @@ export interface OpenStack {
   imagesApiUrl(version: "v2" | "v2.1"): string;
   /**
    * Starts one more Nova on the same databases and Glance, which closes
-   * connections as `connectionClose` says, and returns its origin.
+   * connections as `connectionClose` specifies, and returns its origin.
    */
   startNova(connectionClose: ConnectionClose): Promise<string>;
   /** Stops both servers and removes the temporary directory. */

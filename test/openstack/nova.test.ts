@@ -16,14 +16,7 @@ import {
   seedGlance,
 } from "./images";
 import type { ImageKey } from "./images";
-
-const FULL_QUERY = `query ($id: ID!) {
-  image(id: $id) {
-    id name status progress minDisk minRam sizeBytes created updated
-    diskConfig type links { href rel type } metadata { key value }
-    server { id }
-  }
-}`;
+import { FULL_QUERY } from "../support/queries";
 
 const ENTITIES_QUERY = `query ($representations: [_Any!]!) {
   _entities(representations: $representations) {
