@@ -6,9 +6,6 @@ import type { LoadResult } from "./load";
 import type { Operation } from "./operations";
 import type { BenchProcess } from "./processes";
 
-/** Operations sent one at a time before a load run, to check and count. */
-const CHECK_OPERATIONS = 5;
-
 /** The upstream as the runner drives it. */
 export interface Upstream {
   process: BenchProcess;

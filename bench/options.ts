@@ -5,6 +5,7 @@ import type { ScenarioName } from "./operations";
 export const CONTENDER_KEYS = [
   "service",
   "service-defaults",
+  "service-small-heap",
   "rest-datasource",
   "mesh",
   "naive",

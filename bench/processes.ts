@@ -24,8 +24,8 @@ const START_TIMEOUT_MS = 60_000;
 
 /**
  * Forks `script` (a path relative to this file's folder, without `.js`)
- * with `env` on top of this process's environment, and waits until it
- * reports its URL. Its stdout is dropped, so log lines cost the contender
+ * with `env` on top of this process's environment and NODE_ENV=production,
+ * and `nodeOptions` for `node`, and waits until it reports its URL. Its stdout is dropped, so log lines cost the contender
  * what they cost in production without flooding the report. Its stderr is
  * kept for start-up failures.
  */
@@ -33,9 +33,13 @@ export async function startProcess(
   name: string,
   script: string,
   env: Record<string, string>,
+  nodeOptions: string[] = [],
 ): Promise<BenchProcess> {
   const child = fork(path.join(__dirname, `${script}.js`), [], {
-    env: { ...process.env, ...env },
+    execArgv: [...process.execArgv, ...nodeOptions],
+    // Every process runs as it would in production, where graphql-js, for
+    // one, skips its development checks.
+    env: { ...process.env, NODE_ENV: "production", ...env },
     stdio: ["ignore", "ignore", "inherit", "ipc"],
   });
   const url = await waitForReady(name, child);

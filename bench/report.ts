@@ -145,19 +145,25 @@ function describePoint(point: CurvePoint | undefined): string {
   return `${fixed(point.result.medianMs, 1)} ms, ${fixed(point.result.callsPerOperation, 0)}${flag}`;
 }
 
-/** Checks the targets of both settings of this service. */
+/** Checks the targets of each setting of this service. */
 function targetLines(results: BenchResults): string[] {
   return [
     ...serviceTargetLines(results, "service", "the benchmark's settings"),
     "",
     ...serviceTargetLines(results, "service-defaults", "default settings"),
+    "",
+    ...serviceTargetLines(
+      results,
+      "service-small-heap",
+      "the benchmark's settings and a small heap",
+    ),
   ];
 }
 
 /** Checks the service's targets against this run's numbers. */
 function serviceTargetLines(
   results: BenchResults,
-  service: "service" | "service-defaults",
+  service: "service" | "service-defaults" | "service-small-heap",
   settings: string,
 ): string[] {
   const { rows } = results;

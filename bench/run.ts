@@ -26,7 +26,22 @@ interface ContenderSpec {
   script: string;
   protocol: Protocol;
   env?: Record<string, string>;
+  /** Options of `node` itself, such as V8's heap settings. */
+  nodeOptions?: string[];
 }
+
+/**
+ * The V8 settings that README.md gives for a small heap. The old generation
+ * grows to 1.3 times what survived the last full collection before the next
+ * one, and the young generation uses 8 MB semi-spaces instead of 16 MB.
+ */
+const SMALL_HEAP_OPTIONS = [
+  "--heap-growing-percent=30",
+  "--max-semi-space-size=8",
+];
+
+/** Operations sent one at a time per scenario, for the unloaded latency. */
+const ALONE_OPERATIONS = 30;
 
 /**
  * Settings of this service for the benchmark's load. It logs at `warn`, as
@@ -51,6 +66,13 @@ const CONTENDERS: Record<ContenderKey, ContenderSpec> = {
     script: "contenders/service",
     protocol: "subgraph",
     env: { LOG_LEVEL: "warn" },
+  },
+  "service-small-heap": {
+    label: "this service, small heap",
+    script: "contenders/service",
+    protocol: "subgraph",
+    env: SERVICE_ENV,
+    nodeOptions: SMALL_HEAP_OPTIONS,
   },
   "rest-datasource": {
     label: "RESTDataSource + DataLoader",
@@ -197,10 +219,12 @@ async function runContender(
 
   let contender: BenchProcess;
   try {
-    contender = await startProcess(key, spec.script, {
-      ...spec.env,
-      BENCH_UPSTREAM_URL: upstream.url,
-    });
+    contender = await startProcess(
+      key,
+      spec.script,
+      { ...spec.env, BENCH_UPSTREAM_URL: upstream.url },
+      spec.nodeOptions,
+    );
   } catch (error) {
     return options.scenarios.map((scenario) => ({
       scenario,
@@ -235,12 +259,6 @@ async function runContender(
         };
 
         await prepareUpstream(upstream, setup);
-        row.alone = await measureSequential(
-          upstream,
-          operation,
-          workload.expectedImages,
-          options.smoke ? 2 : 10,
-        );
         row.load = await measureLoad(
           contender,
           operation,
@@ -250,6 +268,16 @@ async function runContender(
         );
         log(
           `${spec.label}, ${scenario}: ${row.load.requestsPerSecond.toFixed(0)} req/s`,
+        );
+        // After the load, so that the times are those of a warm process, as
+        // in a service that has been up for a while, and not of code that
+        // the JIT compiler has not optimized yet.
+        await prepareUpstream(upstream, setup);
+        row.alone = await measureSequential(
+          upstream,
+          operation,
+          workload.expectedImages,
+          options.smoke ? 2 : ALONE_OPERATIONS,
         );
       } catch (error) {
         row.error = String(error);

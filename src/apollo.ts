@@ -1,7 +1,10 @@
 import { ApolloServer } from "@apollo/server";
 import type { ApolloServerPlugin } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
-import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginInlineTrace } from "@apollo/server/plugin/inlineTrace";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import type { GraphQLFormattedError } from "graphql";
@@ -68,6 +71,10 @@ export function createApolloServer(
     validationRules: [servedOperationTypesRule, ...limits.validationRules],
     plugins: [
       landingPage(options),
+      // Cache hints would cost a hook on every resolved field, and no response
+      // of this service may be cached anyway (see noStore).
+      ApolloServerPluginCacheControlDisabled(),
+      noStore,
       ApolloServerPluginInlineTrace({
         includeErrors: { transform: maskUnexpectedInTrace },
       }),
@@ -78,6 +85,21 @@ export function createApolloServer(
     stopOnTerminationSignals: false,
   });
 }
+
+/**
+ * Marks every GraphQL response `cache-control: no-store`. A response contains
+ * what the caller's token may see, so a router or proxy that cached it
+ * could hand it to a caller with another token.
+ */
+const noStore: ApolloServerPlugin<RequestContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response }) {
+        response.http.headers.set("cache-control", "no-store");
+      },
+    };
+  },
+};
 
 function landingPage(options: ApolloOptions): ApolloServerPlugin {
   if (!(options.landingPage ?? options.development)) {

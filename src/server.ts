@@ -22,11 +22,7 @@ import {
 } from "./http";
 import { createImageLoader } from "./images/loader";
 import { Metrics } from "./observability/metrics";
-import {
-  FLUSH_TIMEOUT_MS,
-  extractTraceContext,
-  startTracing,
-} from "./observability/tracing";
+import { FLUSH_TIMEOUT_MS, extractTraceContext } from "./observability/tracing";
 import type { Tracing } from "./observability/tracing";
 import { PACKAGE_NAME, PACKAGE_VERSION } from "./package-files";
 import { ImagesApiClient } from "./upstream/client";
@@ -200,6 +196,8 @@ async function shutDown(
   logger.info("service stopped");
 }
 
+type Exporter = typeof import("./observability/exporter");
+
 function startTracingIfConfigured(
   config: Config,
   logger: Logger,
@@ -207,7 +205,9 @@ function startTracingIfConfigured(
   if (config.otlpTracesEndpoint === null) return undefined;
 
   logger.info({ endpoint: config.otlpTracesEndpoint }, "exporting traces");
-  return startTracing(config.otlpTracesEndpoint, config.serviceName);
+  // Loaded here, so that a service without tracing never loads the SDK.
+  const exporter = require("./observability/exporter") as Exporter;
+  return exporter.startTracing(config.otlpTracesEndpoint, config.serviceName);
 }
 
 function route(

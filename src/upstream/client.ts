@@ -23,7 +23,7 @@ import {
   timeoutError,
   unavailableError,
 } from "./messages";
-import { classifyTransportError } from "./transport";
+import { classifyTransportError, startAttemptTimeout } from "./transport";
 
 export interface ImagesApiOptions {
   /** The tenant-scoped endpoint, such as `https://dfw.servers.api.rackspacecloud.com/v2/010101`. */
@@ -239,8 +239,10 @@ export class ImagesApiClient {
   ): Promise<AttemptResult> {
     const started = performance.now();
     const timeoutMs = Math.min(this.options.timeoutMs, deadline.remainingMs());
-    const signal = AbortSignal.timeout(Math.max(1, timeoutMs));
-    const log = this.options.logger.child({ imageId: id, attempt });
+    const timeout = startAttemptTimeout(timeoutMs);
+    const { signal } = timeout;
+    const bindings = { imageId: id, attempt };
+    const logger = this.options.logger;
 
     let response: Dispatcher.ResponseData;
     let bodyText: string;
@@ -267,11 +269,18 @@ export class ImagesApiClient {
           }
         : this.transportFailure(error, id, timeoutMs, deadline);
       this.record(started, "none", result.error.code);
-      log.warn(
-        { err: error, code: result.error.code, durationMs: elapsed(started) },
+      logger.warn(
+        {
+          ...bindings,
+          err: error,
+          code: result.error.code,
+          durationMs: elapsed(started),
+        },
         "upstream call failed",
       );
       return result;
+    } finally {
+      timeout.clear();
     }
 
     const status = response.statusCode;
@@ -281,13 +290,19 @@ export class ImagesApiClient {
     const outcome = result.kind === "image" ? "ok" : result.error.code;
     this.record(started, String(status), outcome);
     if (result.kind === "image") {
-      log.debug(
-        { status, requestId, durationMs: elapsed(started) },
+      logger.debug(
+        { ...bindings, status, requestId, durationMs: elapsed(started) },
         "upstream call",
       );
     } else {
-      log.warn(
-        { status, requestId, code: outcome, durationMs: elapsed(started) },
+      logger.warn(
+        {
+          ...bindings,
+          status,
+          requestId,
+          code: outcome,
+          durationMs: elapsed(started),
+        },
         "upstream call failed",
       );
     }

@@ -6,7 +6,7 @@ import { BodyTooLargeError, readBoundedBody } from "./body";
 import { parseFault, readRequestId } from "./faults";
 import type { ResponseHeaders } from "./faults";
 import { describeTransportError } from "./messages";
-import { classifyTransportError } from "./transport";
+import { classifyTransportError, startAttemptTimeout } from "./transport";
 
 /** Settings of the list call, taken from the client that owns the pool. */
 export interface ImagesListOptions {
@@ -66,7 +66,8 @@ export async function fetchImagesPage(
 ): Promise<ImagesPage> {
   const started = performance.now();
   const timeoutMs = Math.min(options.timeoutMs, deadline.remainingMs());
-  const signal = AbortSignal.timeout(Math.max(1, timeoutMs));
+  const timeout = startAttemptTimeout(timeoutMs);
+  const { signal } = timeout;
   const log = options.logger.child({ marker: page.marker, limit: page.limit });
 
   let response: Dispatcher.ResponseData;
@@ -90,6 +91,8 @@ export async function fetchImagesPage(
       "upstream list call failed",
     );
     throw failure;
+  } finally {
+    timeout.clear();
   }
 
   const status = response.statusCode;

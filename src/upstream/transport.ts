@@ -55,3 +55,20 @@ export function classifyTransportError(error: unknown): TransportFailure {
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null;
 }
+
+/** An abort signal that fires after a time, and stops its timer on `clear`. */
+export interface AttemptTimeout {
+  signal: AbortSignal;
+  clear(): void;
+}
+
+/**
+ * Starts the timeout of one upstream attempt. With `AbortSignal.timeout`,
+ * each call's timer would stay scheduled until the garbage collector frees
+ * its signal or the time passes, long after the response arrived.
+ */
+export function startAttemptTimeout(timeoutMs: number): AttemptTimeout {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), Math.max(1, timeoutMs));
+  return { signal: controller.signal, clear: () => clearTimeout(timer) };
+}

@@ -33,6 +33,23 @@ test("203 answers are served like 200", async () => {
   expect(stack.simulator.imageRequests()[0]?.status).toBe(203);
 });
 
+test("responses forbid caching", async () => {
+  // A response contains what one token may see, so a router or proxy must
+  // not hand it to another caller. This holds for errors too.
+  const found = await stack.query(
+    `{ image(id: "${SEED_IMAGE_IDS.ubuntu}") { name } }`,
+  );
+  const failed = await stack.query(
+    `{ image(id: "${SEED_IMAGE_IDS.ubuntu}") { name } }`,
+    { token: null },
+  );
+
+  expect(found.body.data?.image).toEqual({ name: "Ubuntu 11.10" });
+  expect(found.headers["cache-control"]).toBe("no-store");
+  expect(failed.body.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+  expect(failed.headers["cache-control"]).toBe("no-store");
+});
+
 test("livez answers 200", async () => {
   const response = await request(serviceUrl("/livez"));
 
