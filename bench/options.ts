@@ -26,6 +26,11 @@ export interface BenchOptions {
   warmupSeconds: number;
   /** Concurrent connections of the load generator. */
   connections: number;
+  /**
+   * Connections of the capacity runs of `single` and `join`, enough to keep
+   * a contender busy; 0 skips those runs.
+   */
+  capacityConnections: number;
   scenarios: ScenarioName[];
   contenders: ContenderKey[];
   /** Upstream latencies of the cost curve in milliseconds; empty skips it. */
@@ -51,6 +56,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --duration S            seconds of each measured load run (default 10)
   --warmup S              seconds of load before each run (default 2)
   --connections N         concurrent connections of autocannon (default 50)
+  --capacity-connections N  connections of the capacity runs of single and join
+                          (default 200; 0 skips them)
   --scenarios LIST        ${SCENARIOS.join(",")} (default all)
   --contenders LIST       ${CONTENDER_KEYS.join(",")} (default all)
   --curve-latencies LIST  upstream latencies of the cost curve, ms (default 0,20; "" skips it)
@@ -69,6 +76,7 @@ const SMOKE: Partial<BenchOptions> = {
   durationSeconds: 1,
   warmupSeconds: 0,
   connections: 2,
+  capacityConnections: 4,
   curveLatencies: [0],
   curveSizes: [1, 10],
   curveSamples: 2,
@@ -85,6 +93,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       duration: { type: "string" },
       warmup: { type: "string" },
       connections: { type: "string" },
+      "capacity-connections": { type: "string" },
       scenarios: { type: "string" },
       contenders: { type: "string" },
       "curve-latencies": { type: "string" },
@@ -105,6 +114,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     durationSeconds: 10,
     warmupSeconds: 2,
     connections: 50,
+    capacityConnections: 200,
     scenarios: [...SCENARIOS],
     contenders: [...CONTENDER_KEYS],
     curveLatencies: [0, 20],
@@ -142,6 +152,11 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       "--connections",
       values.connections,
       defaults.connections,
+    ),
+    capacityConnections: number(
+      "--capacity-connections",
+      values["capacity-connections"],
+      defaults.capacityConnections,
     ),
     scenarios: readChoices(
       "--scenarios",

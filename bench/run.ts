@@ -5,7 +5,12 @@
  */
 import { writeFileSync } from "node:fs";
 import os from "node:os";
-import type { LoadMeasurement, SequentialResult, Upstream } from "./measure";
+import type {
+  LoadMeasurement,
+  SequentialResult,
+  Upstream,
+  UpstreamSetup,
+} from "./measure";
 import {
   measureLoad,
   measureSequential,
@@ -13,7 +18,7 @@ import {
   prepareUpstream,
 } from "./measure";
 import { buildOperation } from "./operations";
-import type { Protocol, ScenarioName, Workload } from "./operations";
+import type { Operation, Protocol, ScenarioName, Workload } from "./operations";
 import { parseOptions } from "./options";
 import type { BenchOptions, ContenderKey, CurveKey } from "./options";
 import { startProcess } from "./processes";
@@ -42,6 +47,15 @@ const SMALL_HEAP_OPTIONS = [
 
 /** Operations sent one at a time per scenario, for the unloaded latency. */
 const ALONE_OPERATIONS = 30;
+
+/**
+ * The scenarios whose throughput the targets compare. At 50 connections and
+ * 20 ms of upstream latency, a contender that answers in 24 ms serves at
+ * most about 2,100 operations per second however little CPU it uses, so the
+ * capacity runs add connections until the contenders, not the connections,
+ * set the pace.
+ */
+const CAPACITY_SCENARIOS: readonly ScenarioName[] = ["single", "join"];
 
 /**
  * Settings of this service for the benchmark's load. It logs at `warn`, as
@@ -103,6 +117,8 @@ export interface ScenarioRow {
   /** Operations sent one at a time: correctness, calls and unloaded latency. */
   alone?: SequentialResult;
   load?: LoadMeasurement;
+  /** The load run at `--capacity-connections`, for `single` and `join` only. */
+  capacity?: LoadMeasurement;
   /** The error that stopped the contender on this scenario. */
   error?: string;
 }
@@ -236,6 +252,11 @@ async function runContender(
 
   let gateway: BenchProcess | undefined;
   const all = workloads();
+  const operations = new Map<ScenarioName, Operation>();
+  const setupOf = (scenario: ScenarioName): UpstreamSetup => ({
+    latencyMs: options.latencyMs,
+    ...(scenario === "join-faults" && { failingImageId: FAILING_IMAGE_ID }),
+  });
   try {
     for (const scenario of options.scenarios) {
       const workload = all[scenario];
@@ -251,12 +272,8 @@ async function runContender(
           target = gateway;
         }
         const operation = buildOperation(spec.protocol, workload, target.url);
-        const setup = {
-          latencyMs: options.latencyMs,
-          ...(scenario === "join-faults" && {
-            failingImageId: FAILING_IMAGE_ID,
-          }),
-        };
+        operations.set(scenario, operation);
+        const setup = setupOf(scenario);
 
         await prepareUpstream(upstream, setup);
         row.load = await measureLoad(
@@ -282,6 +299,36 @@ async function runContender(
       } catch (error) {
         row.error = String(error);
         log(`${spec.label}, ${scenario}: ${row.error}`);
+      }
+    }
+
+    // After every other scenario, so that the peak RSS of those rows is that
+    // of the benchmark's usual load.
+    for (const row of rows) {
+      const operation = operations.get(row.scenario);
+      if (
+        options.capacityConnections === 0 ||
+        !CAPACITY_SCENARIOS.includes(row.scenario) ||
+        operation === undefined ||
+        row.error !== undefined
+      ) {
+        continue;
+      }
+      try {
+        await prepareUpstream(upstream, setupOf(row.scenario));
+        row.capacity = await measureLoad(
+          contender,
+          operation,
+          options.capacityConnections,
+          options.durationSeconds,
+          options.warmupSeconds,
+        );
+        log(
+          `${spec.label}, ${row.scenario} at ${options.capacityConnections} connections: ${row.capacity.requestsPerSecond.toFixed(0)} req/s`,
+        );
+      } catch (error) {
+        row.error = String(error);
+        log(`${spec.label}, ${row.scenario} capacity: ${row.error}`);
       }
     }
   } finally {
@@ -378,7 +425,9 @@ function countFailures(results: BenchResults): number {
     (row) =>
       row.error !== undefined ||
       (row.alone?.problems.length ?? 0) > 0 ||
-      (row.load !== undefined && (row.load.errors > 0 || row.load.non2xx > 0)),
+      [row.load, row.capacity].some(
+        (load) => load !== undefined && (load.errors > 0 || load.non2xx > 0),
+      ),
   );
   const points = results.curve.filter(
     (point) =>

@@ -26,6 +26,9 @@ export class RateLimitWindows {
 
   /** Milliseconds until the upstream accepts `token` again; 0 when it does now. */
   remainingMs(token: string): number {
+    // Most of the time no token is limited, and the hash is then not needed.
+    if (this.windows.size === 0) return 0;
+
     const key = hashToken(token);
     const until = this.windows.get(key);
     if (until === undefined) return 0;
