@@ -28,7 +28,7 @@ export interface BenchOptions {
   connections: number;
   /**
    * Connections of the capacity runs of `single` and `join`, enough to keep
-   * a contender busy; 0 skips those runs.
+   * a contender busy. 0 skips those runs.
    */
   capacityConnections: number;
   scenarios: ScenarioName[];

@@ -100,7 +100,7 @@ function ratioTable(rows: readonly ScenarioRow[]): string[] {
   return lines;
 }
 
-/** The capacity runs, with the throughput of this service against each. */
+/** Lists the capacity runs, with the throughput of this service against each. */
 function capacityTable(results: BenchResults): string[] {
   const rows = results.rows.filter((row) => row.capacity !== undefined);
   if (rows.length === 0) return ["The capacity runs were skipped."];

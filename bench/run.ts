@@ -50,7 +50,7 @@ const ALONE_OPERATIONS = 30;
 
 /**
  * The scenarios whose throughput the targets compare. At 50 connections and
- * 20 ms of upstream latency, a contender that answers in 24 ms serves at
+ * 20 ms of upstream latency, a contender that responds in 24 ms serves at
  * most about 2,100 operations per second however little CPU it uses, so the
  * capacity runs add connections until the contenders, not the connections,
  * set the pace.
