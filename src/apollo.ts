@@ -71,10 +71,9 @@ export function createApolloServer(
     validationRules: [servedOperationTypesRule, ...limits.validationRules],
     plugins: [
       landingPage(options),
-      // Cache hints would cost a hook on every resolved field, and no response
-      // of this service may be cached anyway (see noStore).
+      // Cache hints would cost a hook on every resolved field, and the server
+      // marks every response of this service no-store anyway.
       ApolloServerPluginCacheControlDisabled(),
-      noStore,
       ApolloServerPluginInlineTrace({
         includeErrors: { transform: maskUnexpectedInTrace },
       }),
@@ -85,21 +84,6 @@ export function createApolloServer(
     stopOnTerminationSignals: false,
   });
 }
-
-/**
- * Marks every GraphQL response `cache-control: no-store`. A response contains
- * what the caller's token may see, so a router or proxy that cached it
- * could hand it to a caller with another token.
- */
-const noStore: ApolloServerPlugin<RequestContext> = {
-  async requestDidStart() {
-    return {
-      async willSendResponse({ response }) {
-        response.http.headers.set("cache-control", "no-store");
-      },
-    };
-  },
-};
 
 function landingPage(options: ApolloOptions): ApolloServerPlugin {
   if (!(options.landingPage ?? options.development)) {

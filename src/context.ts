@@ -13,4 +13,10 @@ export interface RequestContext {
    * with its loader. The tracing plugin sets `traceContext`.
    */
   upstreamCall: CallOptions;
+  /**
+   * Whether the observability plugin has counted the response. The server
+   * counts the requests that Apollo Server rejects before plugins run. It is
+   * an object because plugins receive a shallow copy of the context.
+   */
+  metricsState: { counted: boolean };
 }

@@ -1,7 +1,10 @@
 import type { ApolloServerPlugin } from "@apollo/server";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import type {
+  FieldNode,
+  FragmentDefinitionNode,
   ParseOptions,
+  SelectionSetNode,
   ValidationContext,
   ValidationRule,
   ValueNode,
@@ -82,14 +85,21 @@ function entityLimitPlugin(max: number): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ operation, request }) {
+        async didResolveOperation({ operation, document, request }) {
           if (operation === undefined) return;
-          let count = 0;
-          for (const selection of operation.selectionSet.selections) {
-            if (selection.kind !== Kind.FIELD) continue;
-            if (selection.name.value !== "_entities") continue;
+          const fragments = new Map<string, FragmentDefinitionNode>();
+          for (const definition of document.definitions) {
+            if (definition.kind === Kind.FRAGMENT_DEFINITION) {
+              fragments.set(definition.name.value, definition);
+            }
+          }
 
-            const argument = selection.arguments?.find(
+          let count = 0;
+          const fields = rootFields(operation.selectionSet, fragments);
+          for (const field of fields.values()) {
+            if (field.name.value !== "_entities") continue;
+
+            const argument = field.arguments?.find(
               (candidate) => candidate.name.value === "representations",
             );
             if (argument !== undefined) {
@@ -107,6 +117,41 @@ function entityLimitPlugin(max: number): ApolloServerPlugin {
       };
     },
   };
+}
+
+/**
+ * Collects the root fields of an operation by response key, through inline
+ * fragments and fragment spreads. graphql-js runs the fields that share a
+ * response key once, so each key counts once.
+ */
+function rootFields(
+  selectionSet: SelectionSetNode,
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+  fields = new Map<string, FieldNode>(),
+  visited = new Set<string>(),
+): Map<string, FieldNode> {
+  for (const selection of selectionSet.selections) {
+    switch (selection.kind) {
+      case Kind.FIELD: {
+        const key = selection.alias?.value ?? selection.name.value;
+        if (!fields.has(key)) fields.set(key, selection);
+        break;
+      }
+      case Kind.INLINE_FRAGMENT:
+        rootFields(selection.selectionSet, fragments, fields, visited);
+        break;
+      case Kind.FRAGMENT_SPREAD: {
+        const name = selection.name.value;
+        const fragment = fragments.get(name);
+        // Validation rejects fragment cycles, and the set guards anyway.
+        if (fragment === undefined || visited.has(name)) break;
+        visited.add(name);
+        rootFields(fragment.selectionSet, fragments, fields, visited);
+        break;
+      }
+    }
+  }
+  return fields;
 }
 
 function countValues(

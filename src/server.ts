@@ -3,7 +3,7 @@ import { createServer } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { AddressInfo } from "node:net";
-import type { ApolloServer } from "@apollo/server";
+import type { ApolloServer, HTTPGraphQLResponse } from "@apollo/server";
 import cors from "cors";
 import type { Logger } from "pino";
 import { createApolloServer } from "./apollo";
@@ -248,6 +248,10 @@ function serveGraphQL(
   url: URL,
   handler: Handler,
 ): void {
+  // A response contains what the caller's token may see, so a router or
+  // proxy that cached it could hand it to a caller with another token.
+  response.setHeader("cache-control", "no-store");
+
   if (!hasRouterSecret(request, handler.config)) {
     handler.logger.warn(
       { header: handler.config.routerSecretHeader },
@@ -324,6 +328,7 @@ async function handleGraphQL(
     throw error;
   }
 
+  let context: RequestContext | undefined;
   const result = await handler.apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: {
       method: request.method?.toUpperCase() ?? "GET",
@@ -331,10 +336,37 @@ async function handleGraphQL(
       search: url.search,
       body,
     },
-    context: async () => createContext(request, handler),
+    context: async () => {
+      context = createContext(request, handler);
+      return context;
+    },
   });
+  if (context?.metricsState.counted !== true && (result.status ?? 200) >= 400) {
+    countRejection(handler, result);
+  }
   if (!handler.ready) response.setHeader("connection", "close");
   await writeGraphQLResponse(response, result);
+}
+
+/**
+ * Counts a request that Apollo Server rejected before GraphQL ran, such as a
+ * GET without a CSRF-safe header or a batch, as the plugin counts the others.
+ */
+function countRejection(handler: Handler, result: HTTPGraphQLResponse): void {
+  let code = "BAD_REQUEST";
+  if (result.body.kind === "complete") {
+    try {
+      const body = JSON.parse(result.body.string) as {
+        errors?: { extensions?: { code?: unknown } }[];
+      };
+      const sent = body.errors?.[0]?.extensions?.code;
+      if (typeof sent === "string") code = sent;
+    } catch {
+      // A body that is not JSON keeps BAD_REQUEST.
+    }
+  }
+  handler.metrics.errors.inc({ code });
+  handler.metrics.operations.inc({ outcome: "failure" });
 }
 
 function createContext(
@@ -367,6 +399,7 @@ function createContext(
     }),
     logger,
     upstreamCall,
+    metricsState: { counted: false },
   };
 }
 

@@ -51,6 +51,7 @@ export function observabilityPlugin(
                 ? "partial"
                 : "failure";
           metrics.operations.inc({ outcome });
+          contextValue.metricsState.counted = true;
           if (outcome !== "success") {
             span.setStatus({
               code: SpanStatusCode.ERROR,

@@ -146,6 +146,56 @@ test("inline representations are counted", async () => {
   expect(stack.simulator.requests).toHaveLength(0);
 });
 
+test.each([
+  [
+    "inline fragment",
+    `query ($a: [_Any!]!) {
+      ... on Query { _entities(representations: $a) { ... on Image { id } } }
+    }`,
+    11,
+    11,
+  ],
+  [
+    "named fragments",
+    `fragment One on Query { one: _entities(representations: $a) { __typename } }
+     fragment Two on Query { two: _entities(representations: $a) { __typename } }
+     query ($a: [_Any!]!) { ...One ...Two }`,
+    6,
+    12,
+  ],
+  [
+    "fragment beside field",
+    `fragment More on Query { more: _entities(representations: $a) { __typename } }
+     query ($a: [_Any!]!) { _entities(representations: $a) { __typename } ...More }`,
+    6,
+    12,
+  ],
+])("representations in %s are counted", async (_case, query, bound, asked) => {
+  const { status, body } = await stack.query(query, {
+    variables: { a: representations(bound) },
+  });
+
+  expect(status).toBe(400);
+  expect(body.errors?.[0]?.message).toBe(
+    `The request asks for ${asked} _entities representations; the limit is 10 (MAX_ENTITY_REPRESENTATIONS).`,
+  );
+  expect(stack.simulator.requests).toHaveLength(0);
+});
+
+test("merged fields count once", async () => {
+  // graphql-js runs fields that share a response key once.
+  const { body } = await stack.query(
+    `query ($a: [_Any!]!) {
+      _entities(representations: $a) { ... on Image { id } }
+      ... on Query { _entities(representations: $a) { ... on Image { id } } }
+    }`,
+    { variables: { a: representations(8) } },
+  );
+
+  expect(body.errors).toBeUndefined();
+  expect(body.data?._entities).toHaveLength(8);
+});
+
 test("service serves after rejections", async () => {
   const { body } = await stack.query(
     `{ image(id: "${SEED_IMAGE_IDS.ubuntu}") { name } }`,

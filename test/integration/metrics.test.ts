@@ -247,6 +247,37 @@ test("requests rejected before GraphQL are counted", async () => {
   ).toBe(2);
 });
 
+test("Apollo's HTTP rejections are counted", async () => {
+  // Apollo Server rejects these before any plugin runs: a GET without a
+  // CSRF-safe header, another method, and a batch.
+  const json = { "content-type": "application/json" };
+  const rejected = [
+    { method: "GET", path: "?query=%7B__typename%7D", headers: {} },
+    { method: "PUT", path: "", headers: json, body: '{"query":"{ a }"}' },
+    { method: "POST", path: "", headers: json, body: '[{"query":"{ a }"}]' },
+  ] as const;
+  const before = (await scrape()).samples;
+  const statuses: number[] = [];
+  for (const { method, path, headers, ...rest } of rejected) {
+    const response = await request(`${stack.service.url}${path}`, {
+      method,
+      headers,
+      body: "body" in rest ? rest.body : undefined,
+    });
+    await response.body.dump();
+    statuses.push(response.statusCode);
+  }
+  const after = (await scrape()).samples;
+
+  expect(statuses).toEqual([400, 405, 400]);
+  expect(delta(before, after, 'graphql_errors_total{code="BAD_REQUEST"}')).toBe(
+    3,
+  );
+  expect(
+    delta(before, after, 'graphql_operations_total{outcome="failure"}'),
+  ).toBe(3);
+});
+
 test("in-flight gauge follows a slow request", async () => {
   stack.simulator.setLatency(1000);
   const idle = (await scrape()).samples;

@@ -47,6 +47,7 @@ test("bug is masked and logged once", async () => {
           images,
           logger,
           upstreamCall,
+          metricsState: { counted: false },
         },
       },
     );
