@@ -207,7 +207,11 @@ function startTracingIfConfigured(
   logger.info({ endpoint: config.otlpTracesEndpoint }, "exporting traces");
   // Loaded here, so that a service without tracing never loads the SDK.
   const exporter = require("./observability/exporter") as Exporter;
-  return exporter.startTracing(config.otlpTracesEndpoint, config.serviceName);
+  return exporter.startTracing(
+    config.otlpTracesEndpoint,
+    config.serviceName,
+    logger,
+  );
 }
 
 function route(

@@ -334,3 +334,44 @@ test("stuck collector does not block shutdown", async () => {
     await new Promise((resolve) => stuck.close(resolve));
   }
 }, 60_000);
+
+test("failed exports are logged", async () => {
+  // A collector that rejects every export.
+  const rejecting = createServer((request, response) => {
+    request.resume();
+    request.on("end", () => response.writeHead(400).end("rejected"));
+  });
+  await new Promise<void>((resolve) =>
+    rejecting.listen(0, "127.0.0.1", resolve),
+  );
+  const { port } = rejecting.address() as AddressInfo;
+  const simulator = await startSimulator();
+  const service = await startServiceProcess(buildService(), {
+    IMAGES_API_URL: simulator.imagesApiUrl,
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://127.0.0.1:${port}/v1/traces`,
+    // Exports a batch 100 ms after its first span instead of 5 s.
+    OTEL_BSP_SCHEDULE_DELAY: "100",
+  });
+  try {
+    const url = `${service.origin}/graphql`;
+    const query = `{ image(id: "${UBUNTU}") { id } }`;
+    expect((await postGraphQL(url, query)).body.errors).toBeUndefined();
+    const exportError = await Promise.race([
+      service.waitForLog((line) =>
+        String(line.msg).startsWith("OpenTelemetry:"),
+      ),
+      new Promise<undefined>((resolve) => setTimeout(resolve, 5000)),
+    ]);
+
+    service.child.kill("SIGTERM");
+    expect(await service.exited).toBe(0);
+
+    expect(exportError?.level).toBe(50);
+    expect(exportError?.msg).toContain("Bad Request");
+  } finally {
+    service.kill();
+    await simulator.close();
+    rejecting.closeAllConnections();
+    await new Promise((resolve) => rejecting.close(resolve));
+  }
+}, 60_000);
