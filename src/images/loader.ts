@@ -45,18 +45,23 @@ const MAX_ECHOED_ID_LENGTH = 64;
 export function createImageLoader(options: ImageLoaderOptions): ImageLoader {
   const { metrics } = options;
   const call = options.call ?? { deadline: new Deadline(Infinity) };
-  const loader = new DataLoader<string, ImageModel>((ids) => {
-    metrics?.loaderBatchSize.observe(ids.length);
-    metrics?.loaderKeys.inc(ids.length);
-    return loadBatch(ids, options, call);
-  });
-  if (metrics === undefined) return loader;
+  const loader = new DataLoader<string, ImageModel, string>(
+    (ids) => {
+      metrics?.loaderBatchSize.observe(ids.length);
+      metrics?.loaderKeys.inc(ids.length);
+      return loadBatch(ids, options, call);
+    },
+    // UUIDs are case-insensitive, so ids that differ in case share a call.
+    { cacheKeyFn: (id) => id.toLowerCase() },
+  );
 
-  // Counts every load, duplicates included, for the dedupe ratio.
   const load = loader.load.bind(loader);
-  loader.load = (id) => {
-    metrics.loaderLoads.inc();
-    return load(id);
+  loader.load = async (id) => {
+    // Counts every load, duplicates included, for the dedupe ratio.
+    metrics?.loaderLoads.inc();
+    const image = await load(id);
+    // Each caller gets its id back as it wrote it.
+    return image.id === id ? image : { ...image, id };
   };
   return loader;
 }

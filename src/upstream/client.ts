@@ -295,7 +295,10 @@ export class ImagesApiClient {
         "upstream call",
       );
     } else {
-      logger.warn(
+      // A missing image is an outcome of the caller's request rather than an
+      // upstream problem, and one request can ask for a thousand of them.
+      const level = outcome === "NOT_FOUND" ? "debug" : "warn";
+      logger[level](
         {
           ...bindings,
           status,

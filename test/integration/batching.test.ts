@@ -124,6 +124,19 @@ test("image and entities share one loader", async () => {
   expect(stack.simulator.imageRequests(SEED_IMAGE_IDS.debian)).toHaveLength(1);
 });
 
+test("ids differing in case share a call", async () => {
+  const upper = SEED_IMAGE_IDS.ubuntu.toUpperCase();
+  const lower = SEED_IMAGE_IDS.ubuntu.toLowerCase();
+  const { body } = await stack.query(
+    `{ a: image(id: "${upper}") { id name } b: image(id: "${lower}") { id name } }`,
+  );
+
+  expect(body.errors).toBeUndefined();
+  expect(body.data?.a).toEqual({ id: upper, name: "Ubuntu 11.10" });
+  expect(body.data?.b).toEqual({ id: lower, name: "Ubuntu 11.10" });
+  expect(stack.simulator.imageRequests(SEED_IMAGE_IDS.ubuntu)).toHaveLength(1);
+});
+
 test("nothing is cached across requests", async () => {
   const query = `{ image(id: "${SEED_IMAGE_IDS.ubuntu}") { name } }`;
   await stack.query(query);

@@ -131,6 +131,18 @@ describe("retries", () => {
   });
 });
 
+test("missing images are logged at debug", async () => {
+  const missing = "00000000-0000-4000-8000-000000000404";
+  const { body } = await stack.query(`{ image(id: "${missing}") { id } }`);
+
+  expect(body.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+  const lines = stack.log.lines
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((entry) => entry.imageId === missing);
+  expect(lines.map((entry) => entry.level)).toEqual([20]);
+  expect(lines[0]).toMatchObject({ msg: "upstream call failed", status: 404 });
+});
+
 describe("Retry-After", () => {
   test("short 503 Retry-After is honoured", async () => {
     stack.simulator.inject(
