@@ -4,7 +4,6 @@ import type { ScenarioName } from "./operations";
 
 export const CONTENDER_KEYS = [
   "service",
-  "service-defaults",
   "service-small-heap",
   "rest-datasource",
   "mesh",
@@ -13,7 +12,7 @@ export const CONTENDER_KEYS = [
 ] as const;
 export type ContenderKey = (typeof CONTENDER_KEYS)[number];
 
-export const CURVE_KEYS = ["per-id", "per-id-defaults", "list", "raw"] as const;
+export const CURVE_KEYS = ["per-id", "list", "raw"] as const;
 export type CurveKey = (typeof CURVE_KEYS)[number];
 
 /** Settings of one benchmark run, from the command line. */

@@ -177,22 +177,16 @@ function describePoint(point: CurvePoint | undefined): string {
 /** Checks the targets of each setting of this service. */
 function targetLines(results: BenchResults): string[] {
   return [
-    ...serviceTargetLines(results, "service", "the benchmark's settings"),
+    ...serviceTargetLines(results, "service", "default settings"),
     "",
-    ...serviceTargetLines(results, "service-defaults", "default settings"),
-    "",
-    ...serviceTargetLines(
-      results,
-      "service-small-heap",
-      "the benchmark's settings and a small heap",
-    ),
+    ...serviceTargetLines(results, "service-small-heap", "a small heap"),
   ];
 }
 
 /** Checks the service's targets against this run's numbers. */
 function serviceTargetLines(
   results: BenchResults,
-  service: "service" | "service-defaults" | "service-small-heap",
+  service: "service" | "service-small-heap",
   settings: string,
 ): string[] {
   const { rows } = results;

@@ -58,15 +58,10 @@ const ALONE_OPERATIONS = 30;
 const CAPACITY_SCENARIOS: readonly ScenarioName[] = ["single", "join"];
 
 /**
- * Settings of this service for the benchmark's load. It logs at `warn`, as
- * in production, so failures are logged. The default pool of 64 upstream
- * connections caps the upstream calls at about 64 per latency period, so
- * the benchmark raises it, and `service-defaults` keeps it.
+ * Settings of this service in the benchmark: the defaults, with logs at
+ * `warn` as in production, so that failures are logged.
  */
-const SERVICE_ENV = {
-  LOG_LEVEL: "warn",
-  UPSTREAM_MAX_CONNECTIONS: "256",
-};
+const SERVICE_ENV = { LOG_LEVEL: "warn" };
 
 const CONTENDERS: Record<ContenderKey, ContenderSpec> = {
   service: {
@@ -74,12 +69,6 @@ const CONTENDERS: Record<ContenderKey, ContenderSpec> = {
     script: "contenders/service",
     protocol: "subgraph",
     env: SERVICE_ENV,
-  },
-  "service-defaults": {
-    label: "this service, default settings",
-    script: "contenders/service",
-    protocol: "subgraph",
-    env: { LOG_LEVEL: "warn" },
   },
   "service-small-heap": {
     label: "this service, small heap",
@@ -339,9 +328,8 @@ async function runContender(
 }
 
 /**
- * This service on the cost curve: one id at a time with the benchmark's
- * settings and with the default settings, and the list strategy for every
- * batch above `--list-threshold`.
+ * This service on the cost curve: one id at a time, and the list strategy
+ * for every batch above `--list-threshold`.
  */
 const CURVE_CONTENDERS: Record<
   CurveKey,
@@ -351,11 +339,6 @@ const CURVE_CONTENDERS: Record<
     ...CONTENDERS.service,
     label: "this service, per id",
     env: { ...SERVICE_ENV, IMAGE_LIST_THRESHOLD: "0" },
-  }),
-  "per-id-defaults": () => ({
-    ...CONTENDERS.service,
-    label: "this service, per id, default settings",
-    env: { LOG_LEVEL: "warn", IMAGE_LIST_THRESHOLD: "0" },
   }),
   list: (options) => ({
     ...CONTENDERS.service,

@@ -13,7 +13,7 @@ export interface Config {
   upstreamTimeoutMs: number;
   /** Maximum upstream calls in flight for one GraphQL request (`UPSTREAM_CONCURRENCY`); default 32. */
   upstreamConcurrency: number;
-  /** Maximum upstream connections of the process (`UPSTREAM_MAX_CONNECTIONS`); default 64. */
+  /** Maximum upstream connections of the process (`UPSTREAM_MAX_CONNECTIONS`); default 256. */
   upstreamMaxConnections: number;
   /** Maximum size of an upstream body in bytes (`UPSTREAM_MAX_BODY_BYTES`); default 1 MiB. */
   upstreamMaxBodyBytes: number;
@@ -115,7 +115,7 @@ export function loadConfig(env: Env = process.env): Config {
     upstreamMaxConnections: readInteger(
       env,
       "UPSTREAM_MAX_CONNECTIONS",
-      64,
+      256,
       1,
       4096,
     ),

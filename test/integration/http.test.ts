@@ -143,6 +143,7 @@ test("CORS preflight is answered", async () => {
 
   expect(response.statusCode).toBe(204);
   expect(response.headers["access-control-allow-origin"]).toBe("*");
+  expect(response.headers["access-control-allow-methods"]).toBe("GET,POST");
 });
 
 test("full introspection passes default limits", async () => {

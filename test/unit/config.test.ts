@@ -22,7 +22,7 @@ describe("loadConfig defaults", () => {
     expect(config.host).toBe("0.0.0.0");
     expect(config.upstreamTimeoutMs).toBe(10_000);
     expect(config.upstreamConcurrency).toBe(32);
-    expect(config.upstreamMaxConnections).toBe(64);
+    expect(config.upstreamMaxConnections).toBe(256);
     expect(config.upstreamMaxBodyBytes).toBe(1_048_576);
     expect(config.maxRequestBytes).toBe(1_048_576);
     expect(config.logLevel).toBe("info");
