@@ -55,7 +55,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --duration S            seconds of each measured load run (default 10)
   --warmup S              seconds of load before each run (default 2)
   --connections N         concurrent connections of autocannon (default 50)
-  --capacity-connections N  connections of the capacity runs of single and join
+  --capacity-connections N
+                          connections of the capacity runs of single and join
                           (default 200; 0 skips them)
   --scenarios LIST        ${SCENARIOS.join(",")} (default all)
   --contenders LIST       ${CONTENDER_KEYS.join(",")} (default all)
@@ -203,6 +204,24 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   };
   if (options.connections < 1 || options.curveSamples < 1) {
     throw new Error("--connections and --curve-samples must be at least 1.");
+  }
+  const counts = {
+    "--connections": options.connections,
+    "--capacity-connections": options.capacityConnections,
+    "--curve-samples": options.curveSamples,
+    "--tenant-images": options.tenantImages,
+  };
+  for (const [name, count] of Object.entries(counts)) {
+    if (!Number.isInteger(count)) {
+      throw new Error(`${name} must be a whole number, not ${count}.`);
+    }
+  }
+  for (const size of options.curveSizes) {
+    if (!Number.isInteger(size) || size < 1) {
+      throw new Error(
+        `--curve-sizes must list whole numbers of at least 1, not ${size}.`,
+      );
+    }
   }
   return options;
 }

@@ -253,7 +253,7 @@ function serviceTargetLines(
   );
   check(
     Number.isFinite(rss) ? rss < 150 * 2 ** 20 : undefined,
-    `peak RSS under 150 MB: ${fixed(rss / 2 ** 20, 0)} MB`,
+    `peak RSS under 150 MB: ${fixed(rss / 2 ** 20, 1)} MB`,
   );
   return lines;
 }

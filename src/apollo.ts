@@ -145,6 +145,13 @@ const LIMIT_MESSAGES: readonly [RegExp, (match: RegExpExecArray) => string][] =
         `The query has ${found} directives; the limit is ${limit}.`,
     ],
     [
+      // Apollo Server's own text names its constructor option, which an
+      // operator of this service does not set.
+      /^GraphQL introspection is not allowed by Apollo Server\b/,
+      () =>
+        "Introspection is off because NODE_ENV is production; set LANDING_PAGE=sandbox to turn it on.",
+    ],
+    [
       // graphql-js stops checking that fields can merge after a fixed amount
       // of work, so thousands of repeated fields or aliases end here.
       /^Validation aborted\.$/,

@@ -115,6 +115,22 @@ test("production serves no landing page", async () => {
   }
 });
 
+test("production introspection error names the setting", async () => {
+  const production = await startStack({ env: { NODE_ENV: "production" } });
+  try {
+    const { status, body } = await production.query(
+      "{ __schema { types { name } } }",
+    );
+
+    expect(status).toBe(400);
+    expect(body.errors?.[0]?.message).toBe(
+      "Introspection is off because NODE_ENV is production; set LANDING_PAGE=sandbox to turn it on.",
+    );
+  } finally {
+    await production.close();
+  }
+});
+
 test("GET queries need CSRF-safe headers", async () => {
   const query = encodeURIComponent(
     `{ image(id: "${SEED_IMAGE_IDS.ubuntu}") { name } }`,
