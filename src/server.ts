@@ -113,7 +113,7 @@ export async function startService(
     ready: true,
   };
   // Any origin, such as Apollo Sandbox's, with the methods that GraphQL
-  // serves; the token travels in a header, never in a cookie.
+  // serves. The token travels in a header, never in a cookie.
   const corsHandler = cors({ methods: ["GET", "POST"] });
   const server = createServer(
     {
@@ -137,6 +137,15 @@ export async function startService(
     { port, host: config.host, upstream: config.imagesApiUrl.origin },
     "service started",
   );
+  if (config.upstreamTimeoutMs > config.requestDeadlineMs) {
+    logger.warn(
+      {
+        upstreamTimeoutMs: config.upstreamTimeoutMs,
+        requestDeadlineMs: config.requestDeadlineMs,
+      },
+      "UPSTREAM_TIMEOUT_MS is longer than REQUEST_DEADLINE_MS, so the request deadline, not the upstream timeout, ends slow calls; set UPSTREAM_TIMEOUT_MS to at most REQUEST_DEADLINE_MS",
+    );
+  }
 
   return {
     url: `http://${host}:${port}${GRAPHQL_PATH}`,

@@ -235,6 +235,26 @@ test("identity Content-Encoding is accepted", async () => {
   expect(body.data?.image).toEqual({ name: "Ubuntu 11.10" });
 });
 
+test("timeout beyond the deadline is warned", async () => {
+  const slow = await startStack({
+    env: { UPSTREAM_TIMEOUT_MS: "20000", REQUEST_DEADLINE_MS: "5000" },
+  });
+  try {
+    const warnings = slow.log.lines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((entry) => entry.level === 40);
+
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({
+      upstreamTimeoutMs: 20000,
+      requestDeadlineMs: 5000,
+    });
+    expect(String(warnings[0]?.msg)).toContain("REQUEST_DEADLINE_MS");
+  } finally {
+    await slow.close();
+  }
+});
+
 test("port in use names HOST and PORT", async () => {
   const config = loadConfig({
     IMAGES_API_URL: stack.simulator.imagesApiUrl,

@@ -349,7 +349,7 @@ test("failed exports are logged", async () => {
   const service = await startServiceProcess(buildService(), {
     IMAGES_API_URL: simulator.imagesApiUrl,
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://127.0.0.1:${port}/v1/traces`,
-    // Exports a batch 100 ms after its first span instead of 5 s.
+    // Exports every 100 ms instead of every 5 s.
     OTEL_BSP_SCHEDULE_DELAY: "100",
   });
   try {
