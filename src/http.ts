@@ -7,11 +7,17 @@ export class RequestTooLargeError extends Error {
   override name = "RequestTooLargeError";
 }
 
+/** Raised when the client closes its connection before the end of its body. */
+export class RequestAbortedError extends Error {
+  override name = "RequestAbortedError";
+}
+
 /**
  * Reads a JSON request body of at most `maxBytes`. Returns the raw text for
  * other content types, which Apollo Server then rejects with its own message.
  *
- * @throws RequestTooLargeError, or SyntaxError for invalid JSON.
+ * @throws RequestTooLargeError, RequestAbortedError, or SyntaxError for
+ *   invalid JSON.
  */
 export async function readJsonBody(
   request: IncomingMessage,
@@ -29,13 +35,23 @@ export async function readJsonBody(
 
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) {
-      request.resume();
-      throw tooLarge();
+  try {
+    for await (const chunk of request) {
+      size += (chunk as Buffer).length;
+      if (size > maxBytes) {
+        request.resume();
+        throw tooLarge();
+      }
+      chunks.push(chunk as Buffer);
     }
-    chunks.push(chunk as Buffer);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ECONNRESET") {
+      throw new RequestAbortedError(
+        "the client closed the connection before the end of its request body",
+        { cause: error },
+      );
+    }
+    throw error;
   }
   if (size === 0) return undefined;
 

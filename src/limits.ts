@@ -8,6 +8,7 @@ import type {
   ValidationContext,
   ValidationRule,
   ValueNode,
+  VariableDefinitionNode,
 } from "graphql";
 import { GraphQLError, Kind } from "graphql";
 
@@ -103,7 +104,11 @@ function entityLimitPlugin(max: number): ApolloServerPlugin {
               (candidate) => candidate.name.value === "representations",
             );
             if (argument !== undefined) {
-              count += countValues(argument.value, request.variables ?? {});
+              count += countValues(
+                argument.value,
+                request.variables ?? {},
+                operation.variableDefinitions ?? [],
+              );
             }
           }
 
@@ -154,14 +159,25 @@ function rootFields(
   return fields;
 }
 
+/**
+ * Counts the representations of one argument: a list written in the query,
+ * or a variable's value, or its default value when the request omits it.
+ */
 function countValues(
   value: ValueNode,
   variables: Record<string, unknown>,
+  definitions: readonly VariableDefinitionNode[],
 ): number {
   if (value.kind === Kind.LIST) return value.values.length;
-  if (value.kind === Kind.VARIABLE) {
-    const bound = variables[value.name.value];
+  if (value.kind !== Kind.VARIABLE) return 1;
+
+  const name = value.name.value;
+  if (name in variables) {
+    const bound = variables[name];
     return Array.isArray(bound) ? bound.length : 1;
   }
-  return 1;
+  const fallback = definitions.find(
+    (definition) => definition.variable.name.value === name,
+  )?.defaultValue;
+  return fallback === undefined ? 1 : countValues(fallback, {}, []);
 }

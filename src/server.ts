@@ -11,6 +11,7 @@ import type { Config } from "./config";
 import type { RequestContext } from "./context";
 import { Deadline } from "./deadline";
 import {
+  RequestAbortedError,
   RequestTooLargeError,
   closeServer,
   listen,
@@ -326,6 +327,15 @@ async function handleGraphQL(
   } catch (error) {
     if (error instanceof RequestTooLargeError) {
       rejectRequest(handler, response, 413, error.message, "PAYLOAD_TOO_LARGE");
+      return;
+    }
+    if (error instanceof RequestAbortedError) {
+      // The client is gone, so no error can reach it, and the service is
+      // not at fault.
+      handler.logger.info(
+        "client closed the connection before the end of its request body",
+      );
+      response.destroy();
       return;
     }
     if (error instanceof SyntaxError) {

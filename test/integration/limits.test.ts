@@ -182,6 +182,22 @@ test.each([
   expect(stack.simulator.requests).toHaveLength(0);
 });
 
+test("default representations are counted", async () => {
+  const inline = Array.from(
+    { length: 11 },
+    () => `{ __typename: "Image", id: "${SEED_IMAGE_IDS.ubuntu}" }`,
+  ).join(", ");
+  const { status, body } = await stack.query(
+    `query ($a: [_Any!]! = [${inline}]) {
+      _entities(representations: $a) { ... on Image { id } }
+    }`,
+  );
+
+  expect(status).toBe(400);
+  expect(body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+  expect(stack.simulator.requests).toHaveLength(0);
+});
+
 test("merged fields count once", async () => {
   // graphql-js runs fields that share a response key once.
   const { body } = await stack.query(

@@ -1,6 +1,7 @@
 // /metrics over HTTP after real traffic: every metric of the service is
 // exposed and moves with the requests that should move it.
 
+import { connect } from "node:net";
 import { request } from "undici";
 import { DEMO_TOKEN, SEED_IMAGE_IDS } from "../../simulator";
 import { startStack } from "../support/stack";
@@ -276,6 +277,38 @@ test("Apollo's HTTP rejections are counted", async () => {
   expect(
     delta(before, after, 'graphql_operations_total{outcome="failure"}'),
   ).toBe(3);
+});
+
+test("aborted bodies are not errors", async () => {
+  const before = (await scrape()).samples;
+  const { hostname, port } = new URL(stack.service.url);
+  const socket = connect(Number(port), hostname);
+  await new Promise<void>((resolve) => socket.once("connect", resolve));
+  socket.write(
+    "POST /graphql HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n" +
+      '{"query":',
+  );
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  socket.destroy();
+  const message =
+    "client closed the connection before the end of its request body";
+  // Waits for the service to see the close, for 5 s at most.
+  for (let waited = 0; waited < 5000; waited += 10) {
+    if (stack.log.lines.some((line) => line.includes(message))) break;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const after = (await scrape()).samples;
+
+  expect(
+    delta(before, after, 'graphql_errors_total{code="INTERNAL_SERVER_ERROR"}'),
+  ).toBe(0);
+  expect(
+    delta(before, after, 'graphql_operations_total{outcome="failure"}'),
+  ).toBe(0);
+  const errors = stack.log.lines
+    .map((line) => JSON.parse(line) as { level: number })
+    .filter((entry) => entry.level >= 50);
+  expect(errors).toEqual([]);
 });
 
 test("in-flight gauge follows a slow request", async () => {
