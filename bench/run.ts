@@ -51,9 +51,8 @@ const ALONE_OPERATIONS = 30;
 /**
  * The scenarios whose throughput the targets compare. At 50 connections and
  * 20 ms of upstream latency, a contender that responds in 24 ms serves at
- * most about 2,100 operations per second however little CPU it uses, so the
- * capacity runs add connections until the contenders, not the connections,
- * set the pace.
+ * most about 2,100 operations per second, however little CPU it uses. So the
+ * capacity runs add connections until the contenders set the pace.
  */
 const CAPACITY_SCENARIOS: readonly ScenarioName[] = ["single", "join"];
 
@@ -275,9 +274,9 @@ async function runContender(
         log(
           `${spec.label}, ${scenario}: ${row.load.requestsPerSecond.toFixed(0)} req/s`,
         );
-        // After the load, so that the times are those of a warm process, as
-        // in a service that has been up for a while, and not of code that
-        // the JIT compiler has not optimized yet.
+        // After the load, so that the times are those of a warm process
+        // whose code the JIT compiler has optimized, as in a service that has
+        // been up for a while.
         await prepareUpstream(upstream, setup);
         row.alone = await measureSequential(
           upstream,

@@ -333,6 +333,7 @@ async function handleGraphQL(
       // The client is gone, so no error can reach it, and the service is
       // not at fault.
       handler.logger.info(
+        { err: error.cause },
         "client closed the connection before the end of its request body",
       );
       response.destroy();
@@ -367,7 +368,7 @@ async function handleGraphQL(
     },
   });
   if (context?.metricsState.counted !== true && (result.status ?? 200) >= 400) {
-    countRejection(handler, result);
+    countApolloRejection(handler, result);
   }
   if (!handler.ready) response.setHeader("connection", "close");
   await writeGraphQLResponse(response, result);
@@ -377,7 +378,10 @@ async function handleGraphQL(
  * Counts a request that Apollo Server rejected before GraphQL ran, such as a
  * GET without a CSRF-safe header or a batch, as the plugin counts the others.
  */
-function countRejection(handler: Handler, result: HTTPGraphQLResponse): void {
+function countApolloRejection(
+  handler: Handler,
+  result: HTTPGraphQLResponse,
+): void {
   let code = "BAD_REQUEST";
   if (result.body.kind === "complete") {
     try {
@@ -390,6 +394,11 @@ function countRejection(handler: Handler, result: HTTPGraphQLResponse): void {
       // A body that is not JSON keeps BAD_REQUEST.
     }
   }
+  countFailure(handler, code);
+}
+
+/** Counts a request that failed as a whole, with the code of its error. */
+function countFailure(handler: Handler, code: string): void {
   handler.metrics.errors.inc({ code });
   handler.metrics.operations.inc({ outcome: "failure" });
 }
@@ -480,8 +489,7 @@ function rejectRequest(
   message: string,
   code: string,
 ): void {
-  handler.metrics.errors.inc({ code });
-  handler.metrics.operations.inc({ outcome: "failure" });
+  countFailure(handler, code);
   sendGraphQLError(response, status, message, code);
 }
 

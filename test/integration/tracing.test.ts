@@ -3,7 +3,7 @@
 // `traceparent` of every upstream call.
 
 import { createServer } from "node:http";
-import type { Server } from "node:http";
+import type { RequestListener, Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SEED_IMAGE_IDS, startSimulator } from "../../simulator";
 import type { Simulator } from "../../simulator";
@@ -303,56 +303,68 @@ describe("tracing on", () => {
   });
 });
 
-test("stuck collector does not block shutdown", async () => {
-  // A collector that accepts connections and never responds.
-  const stuck = createServer(() => undefined);
-  await new Promise<void>((resolve) => stuck.listen(0, "127.0.0.1", resolve));
-  const { port } = stuck.address() as AddressInfo;
+/**
+ * Runs `check` on a service process whose traces go to a collector that
+ * answers with `handle`, then stops the service, simulator and collector.
+ */
+async function withCollector(
+  handle: RequestListener,
+  env: Record<string, string>,
+  check: (service: ServiceProcess) => Promise<void>,
+): Promise<void> {
+  const collector = createServer(handle);
+  await new Promise<void>((resolve) =>
+    collector.listen(0, "127.0.0.1", resolve),
+  );
+  const { port } = collector.address() as AddressInfo;
   const simulator = await startSimulator();
   const service = await startServiceProcess(buildService(), {
     IMAGES_API_URL: simulator.imagesApiUrl,
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://127.0.0.1:${port}/v1/traces`,
+    ...env,
   });
   try {
-    const { body } = await postGraphQL(
-      `${service.origin}/graphql`,
-      `{ image(id: "${UBUNTU}") { id } }`,
-    );
-    expect(body.errors).toBeUndefined();
-
-    service.child.kill("SIGTERM");
-    expect(await service.exited).toBe(0);
-    const messages = service.logs.map((line) => line.msg);
-    expect(messages).toContain(
-      "exporting the last spans failed or timed out; they are dropped",
-    );
-    expect(messages).toContain("service stopped");
+    await check(service);
   } finally {
     service.kill();
     await simulator.close();
-    stuck.closeAllConnections();
-    await new Promise((resolve) => stuck.close(resolve));
+    collector.closeAllConnections();
+    await new Promise((resolve) => collector.close(resolve));
   }
+}
+
+test("stuck collector does not block shutdown", async () => {
+  // A collector that accepts connections and never responds.
+  await withCollector(
+    () => undefined,
+    {},
+    async (service) => {
+      const { body } = await postGraphQL(
+        `${service.origin}/graphql`,
+        `{ image(id: "${UBUNTU}") { id } }`,
+      );
+      expect(body.errors).toBeUndefined();
+
+      service.child.kill("SIGTERM");
+      expect(await service.exited).toBe(0);
+      const messages = service.logs.map((line) => line.msg);
+      expect(messages).toContain(
+        "exporting the last spans failed or timed out; they are dropped",
+      );
+      expect(messages).toContain("service stopped");
+    },
+  );
 }, 60_000);
 
 test("failed exports are logged", async () => {
   // A collector that rejects every export.
-  const rejecting = createServer((request, response) => {
+  const reject: RequestListener = (request, response) => {
     request.resume();
     request.on("end", () => response.writeHead(400).end("rejected"));
-  });
-  await new Promise<void>((resolve) =>
-    rejecting.listen(0, "127.0.0.1", resolve),
-  );
-  const { port } = rejecting.address() as AddressInfo;
-  const simulator = await startSimulator();
-  const service = await startServiceProcess(buildService(), {
-    IMAGES_API_URL: simulator.imagesApiUrl,
-    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://127.0.0.1:${port}/v1/traces`,
-    // Exports every 100 ms instead of every 5 s.
-    OTEL_BSP_SCHEDULE_DELAY: "100",
-  });
-  try {
+  };
+  // Exports every 100 ms instead of every 5 s.
+  const env = { OTEL_BSP_SCHEDULE_DELAY: "100" };
+  await withCollector(reject, env, async (service) => {
     const url = `${service.origin}/graphql`;
     const query = `{ image(id: "${UBUNTU}") { id } }`;
     expect((await postGraphQL(url, query)).body.errors).toBeUndefined();
@@ -368,10 +380,5 @@ test("failed exports are logged", async () => {
 
     expect(exportError?.level).toBe(50);
     expect(exportError?.msg).toContain("Bad Request");
-  } finally {
-    service.kill();
-    await simulator.close();
-    rejecting.closeAllConnections();
-    await new Promise((resolve) => rejecting.close(resolve));
-  }
+  });
 }, 60_000);
